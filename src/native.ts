@@ -1,0 +1,212 @@
+// The one typed facade over the C++ addon: `any` stays inside this loader.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// ---------------------------------------------------------------------------
+// Shapes the addon returns. Kernel refusals are data (`res` = 0 or -errno), never
+// exceptions; the addon rejects only on an internal failure, with a Node-style
+// Error (code 'EINVAL', errno, syscall) or a TypeError for bad arguments.
+// ---------------------------------------------------------------------------
+
+export interface AbiInfo {
+  sqeSize: number;          // 64
+  cqeSize: number;          // 16
+  paramsSize: number;       // 120
+  sqOffsetsSize: number;    // 40
+  cqOffsetsSize: number;    // 40
+  pageSize: number;
+  /** byte offsets of the fields the seed writes, from offsetof() in our own ABI header */
+  sqeOffsets: Record<string, number>;
+  cqeOffsets: Record<string, number>;
+  /** constants from native/abi.h, by name (setup flags, features, ops, register ops) */
+  setupFlags: Record<string, number>;
+  features: Record<string, number>;
+  opcodes: Record<string, number>;
+  registerOps: Record<string, number>;
+}
+
+export interface NativeAttempt {
+  stage: 'setup' | 'mmap';
+  entries: number;
+  flags: number;
+  res: number;              // fd (>= 0, already closed) or 0 on success; -errno on failure
+}
+
+export interface RingOffsets {
+  sq: { head: number; tail: number; ringMask: number; ringEntries: number; flags: number; dropped: number; array: number };
+  cq: { head: number; tail: number; ringMask: number; ringEntries: number; overflow: number; cqes: number; flags: number };
+}
+
+export interface RingParams {
+  sqEntries: number;
+  cqEntries: number;
+  flags: number;            // flags of the accepted setup
+  features: number;
+  offsets: RingOffsets;
+}
+
+export interface RingMapping {
+  strategy: 'separate' | 'single';
+  sqRingSize: number;
+  cqRingSize: number;
+  sqesSize: number;
+  /** address of the CQE array modulo 16 and modulo 8 (the seed warns if % 8 != 0) */
+  cqesAddrMod16: number;
+  cqesAddrMod8: number;
+  /** values read back through the mapping: ring_mask / ring_entries of SQ and CQ */
+  sqRingMask: number;
+  sqRingEntries: number;
+  cqRingMask: number;
+  cqRingEntries: number;
+}
+
+export interface RingLadderOptions {
+  /** 'send' = the seed's newIoUringState; 'recv' = newIoUringRecvState (SINGLE_MMAP-aware, pool) */
+  kind: 'send' | 'recv';
+  /** 0 = the seed's default (256 for send; poolSize for recv) */
+  entries?: number;
+  poolSize?: number;        // recv only, seed default 64, capped at 2048
+  bufferSize?: number;      // recv only, default 2048
+  /** default: the seed's ladder [CLAMP|COOP_TASKRUN, CLAMP] */
+  flagSets?: number[];
+  /** default true: IORING_REGISTER_IOWQ_MAX_WORKERS {4,4} after setup, as the seed does */
+  registerMaxWorkers?: boolean;
+}
+
+export interface RingLadderResult {
+  res: number;              // 0, or -errno of the failure that ended the ladder
+  attempts: NativeAttempt[];
+  params: RingParams | null;
+  mapping: RingMapping | null;
+  /** IOWQ_MAX_WORKERS: res 0 or -errno; `previous` = the limits the kernel had before (it writes them back) */
+  maxWorkers: { res: number; requested: [number, number]; previous: [number, number] | null } | null;
+  /** recv only: how many of the pool's RECVMSG could be queued on the accepted ring */
+  recvPool: { poolSize: number; queued: number; submitRes: number } | null;
+}
+
+export interface MappingCompareResult {
+  res: number;              // setup result (0 or -errno)
+  featSingleMmap: boolean;
+  separate: { res: number; mapping: RingMapping | null };
+  single: { res: number; mapping: RingMapping | null };
+  /** both mappings show the same ring: same masks/entries, and a NOP submitted through one
+   *  is reaped through the other */
+  agree: boolean;
+  nopRoundTrip: { res: number; cqeRes: number | null };
+}
+
+export interface OpcodeProbeResult {
+  res: number;              // IORING_REGISTER_PROBE: 0 or -errno (EINVAL before 5.6)
+  lastOp: number;
+  ops: Array<{ op: number; supported: boolean }>;
+}
+
+export interface MultishotResult {
+  /** 0 = worked; otherwise -errno of the step named in `stage` */
+  res: number;
+  stage: 'setup' | 'socket' | 'register-pbuf-ring' | 'submit' | 'recv' | 'done';
+  packetsSent: number;
+  completions: number;      // CQEs with res > 0 for the one multishot SQE
+  moreFlag: boolean;        // IORING_CQE_F_MORE seen on a completion
+  bufferFlag: boolean;      // IORING_CQE_F_BUFFER seen
+  payloadOk: boolean;       // payload found intact inside the io_uring_recvmsg_out layout
+}
+
+export interface SetupFlagResult {
+  flags: number;
+  res: number;              // 0 (ring created and closed) or -errno
+  features: number;
+  sqEntries: number;
+  cqEntries: number;
+}
+
+export interface SingleIssuerResult {
+  setupRes: number;
+  sameThread: { enterRes: number; cqeRes: number | null };
+  otherThread: { enterRes: number; cqeRes: number | null };
+}
+
+export interface LoopbackOptions {
+  family: 4 | 6;
+  /** sizes of the datagrams sent one by one through Sendmsg */
+  sizes: number[];
+  /** number of datagrams in one SendmsgBatch call */
+  batch: number;
+  poolSize?: number;        // default 64
+  timeoutMs?: number;       // bound on every wait, default 2000
+}
+
+export interface LoopbackResult {
+  res: number;              // 0, or -errno of the step in `stage`
+  stage: 'socket' | 'bind' | 'send-ring' | 'recv-ring' | 'sendmsg' | 'sendmsg-batch' | 'receive' | 'done';
+  sendRing: { entries: number; flags: number } | null;
+  recvRing: { entries: number; flags: number; queued: number } | null;
+  sendmsg: { calls: number; bytes: number; errors: number; firstErrno: number };
+  batch: { calls: number; entries: number; bytes: number; errors: number; firstErrno: number };
+  received: number;
+  expected: number;
+  bytesOk: boolean;
+  lengthsOk: boolean;
+  sourceOk: boolean;
+  mismatches: string[];     // at most a few human-readable descriptions
+  elapsedUs: number;
+}
+
+export interface Addon {
+  abi(): AbiInfo;
+  ringLadder(opts: RingLadderOptions): Promise<RingLadderResult>;
+  mappingCompare(opts: { entries: number }): Promise<MappingCompareResult>;
+  probeOpcodes(): Promise<OpcodeProbeResult>;
+  multishotRecvmsg(opts: { timeoutMs?: number }): Promise<MultishotResult>;
+  trySetupFlags(opts: { flags: number; entries?: number; cqEntries?: number }): Promise<SetupFlagResult>;
+  singleIssuerCrossThread(): Promise<SingleIssuerResult>;
+  loopback(opts: LoopbackOptions): Promise<LoopbackResult>;
+  /** live throughput engine (issue 3); see src/bench/ */
+  bench: unknown;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const packageRoot = resolve(here, '..', '..'); // dist/src -> package root
+
+/** Paths the loader tries, in order. */
+export function addonCandidates(): string[] {
+  return [
+    join(packageRoot, 'build', 'Release', 'uring_probe.node'),
+    join(packageRoot, 'build', 'Debug', 'uring_probe.node'),
+  ];
+}
+
+export class AddonLoadError extends Error {
+  readonly code = 'ADDON_LOAD';
+  constructor(message: string, readonly tried: string[]) {
+    super(message);
+  }
+}
+
+let cached: Addon | null = null;
+
+export function loadAddon(): Addon {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  const tried = addonCandidates();
+  const errors: string[] = [];
+  for (const path of tried) {
+    if (!existsSync(path)) {
+      errors.push(`${path}: not found`);
+      continue;
+    }
+    try {
+      cached = require(path) as Addon;
+      return cached;
+    } catch (err) {
+      errors.push(`${path}: ${(err as Error).message}`);
+    }
+  }
+  throw new AddonLoadError(
+    `the native addon could not be loaded (${errors.join('; ')}); ` +
+      'rebuild it with `npm rebuild uring-probe` (needs python3, make and g++)',
+    tried,
+  );
+}
