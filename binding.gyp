@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "uring_probe",
-      "sources": [ "<!@(ls -1 native/*.cc native/bench/*.cc 2>/dev/null)" ],
+      "sources": [ "<!@(find native -name '*.cc' | LC_ALL=C sort)" ],
       "include_dirs": [ "<!(node -p \"require('node-addon-api').include_dir\")", "native" ],
       "defines": [ "NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED" ],
       "cflags": [ "-Wall", "-Wextra", "-O2", "-fno-exceptions", "-pthread" ],
