@@ -51,6 +51,8 @@ export type ReasonCode =
 
 /** One io_uring_setup (or ring mmap) attempt of the seed's setup ladder. */
 export interface SetupAttempt {
+  /** which of the seed's two rings: the send/receive ring or the receive-pool ring */
+  ring: 'send' | 'recv';
   /** 'setup' = io_uring_setup; 'mmap' = mapping the rings of an accepted setup */
   stage: 'setup' | 'mmap';
   entries: number;
@@ -96,6 +98,18 @@ export interface Report {
   verdict: Verdict;
   exitCode: number;
   probes: ProbeResult[];
+  /** present when the run was gated (--require, --min-pps, --min-ratio, --strict, --policy) */
+  gate?: GateOutcome;
+}
+
+/** The outcome of checking a report against requirements (src/gate/). */
+export interface GateOutcome {
+  requirements: string[];      // e.g. ['COOP_TASKRUN', 'op:SEND_ZC', 'multishot-recvmsg']
+  strict: boolean;             // degraded counts as failure
+  minPps: number | null;
+  minRatio: number | null;
+  unmet: Array<{ requirement: string; have: string }>;
+  passed: boolean;
 }
 
 /** What the CLI prints in JSON mode when it cannot produce a report (bad input, internal error). */
