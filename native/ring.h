@@ -1,0 +1,269 @@
+// The seed's two io_uring rings (send ring, receive ring) as a plain C++ core that knows nothing of JS.
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <netinet/in.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "abi.h"
+
+// Every function returns >= 0 on success or -errno; nothing here throws or touches errno
+// (that lives in syscalls.h). Every wait on the kernel is bounded by the ring's wait timeout
+// (default 2000 ms): a wait that runs out returns -ETIME.
+//
+// Threading: a ring is used by one thread at a time (the seed guards each ring with a mutex; the
+// callers here own their ring on one thread, which SINGLE_ISSUER rings require anyway).
+namespace uring {
+
+constexpr uint32_t kMinEntries = 8;              // the seed's minEntries
+constexpr uint32_t kDefaultSendEntries = 256;    // the seed's defaultIoUringEntries
+constexpr int kDefaultRecvPoolSize = 64;         // newIoUringRecvState default pool
+constexpr int kMaxRecvPoolSize = 2048;           // ... and its cap
+constexpr int kDefaultRecvBufferSize = 2048;
+constexpr int kDefaultWaitTimeoutMs = 2000;
+constexpr int kMaxFlagSets = 8;
+constexpr int kMaxAttempts = 64;
+constexpr uint32_t kRecvControlSize = 256;       // the seed's controlBuf
+constexpr uint32_t kSendCopySize = 256;          // the seed copies at most 256 bytes of name/control
+
+// The seed's flag ladder: [CLAMP|COOP_TASKRUN, CLAMP].
+constexpr uint32_t kSeedFlagSets[2] = {abi::SETUP_CLAMP | abi::SETUP_COOP_TASKRUN, abi::SETUP_CLAMP};
+
+// ---------------------------------------------------------------------------
+// Setup: options in, a full record of the ladder out.
+// ---------------------------------------------------------------------------
+struct SetupOptions {
+  uint32_t entries = 0;                 // 0 = the seed's default (256 send; poolSize recv)
+  const uint32_t* flagSets = nullptr;   // nullptr = kSeedFlagSets
+  int flagSetCount = 0;                 // at most kMaxFlagSets
+  bool registerMaxWorkers = true;       // IOWQ_MAX_WORKERS {4,4} after setup, as the seed
+  int waitTimeoutMs = kDefaultWaitTimeoutMs;
+  bool forcePollWait = false;           // use poll() waits even when FEAT_EXT_ARG is present (tests)
+  // recv ring only
+  int poolSize = kDefaultRecvPoolSize;  // < 1 -> 64, > 2048 -> 2048
+  int bufferSize = kDefaultRecvBufferSize;
+};
+
+enum class AttemptStage : uint8_t { Setup, Mmap };
+
+struct SetupAttempt {
+  AttemptStage stage;
+  uint32_t entries;
+  uint32_t flags;
+  int res;  // fd (already closed when the attempt failed later) or 0 / -errno
+};
+
+struct RingMapping {
+  bool single = false;        // one mapping for SQ and CQ ring (FEAT_SINGLE_MMAP, recv ring)
+  size_t sqRingSize = 0;
+  size_t cqRingSize = 0;
+  size_t sqesSize = 0;
+  uint32_t cqesAddrMod16 = 0;
+  uint32_t cqesAddrMod8 = 0;
+  uint32_t sqRingMask = 0, sqRingEntries = 0, cqRingMask = 0, cqRingEntries = 0;  // read back
+};
+
+struct MaxWorkersRecord {
+  bool attempted = false;
+  int res = 0;
+  uint32_t requested[2] = {4, 4};
+  uint32_t previous[2] = {0, 0};  // what the kernel wrote back (valid when res == 0)
+};
+
+struct SetupReport {
+  int res = 0;  // 0, or -errno of the failure that ended the ladder
+  int attemptCount = 0;
+  SetupAttempt attempts[kMaxAttempts];
+  bool ok = false;
+  abi::io_uring_params params{};  // of the accepted setup (flags = the accepted flag set)
+  RingMapping mapping;
+  MaxWorkersRecord maxWorkers;
+};
+
+// ---------------------------------------------------------------------------
+// Ring memory: the mmapped SQ/CQ rings and the pointers into them.
+// ---------------------------------------------------------------------------
+struct RingMemory {
+  void* sqRing = nullptr;
+  void* cqRing = nullptr;  // == sqRing for a single mapping
+  void* sqesMap = nullptr;
+  size_t sqRingSize = 0, cqRingSize = 0, sqesSize = 0;
+  bool single = false;
+
+  uint32_t* sqHead = nullptr;
+  uint32_t* sqTail = nullptr;
+  uint32_t* sqRingMask = nullptr;
+  uint32_t* sqRingEntries = nullptr;
+  uint32_t* sqFlags = nullptr;
+  uint32_t* sqArray = nullptr;
+  abi::io_uring_sqe* sqes = nullptr;
+  uint32_t* cqHead = nullptr;
+  uint32_t* cqTail = nullptr;
+  uint32_t* cqRingMask = nullptr;
+  uint32_t* cqRingEntries = nullptr;
+  abi::io_uring_cqe* cqes = nullptr;
+};
+
+// Map the three regions separately, as the seed's ioUringState.mapRings (page-aligned sizes).
+int MapRingsSeparate(int ringFd, const abi::io_uring_params& p, RingMemory* mem, RingMapping* info);
+// Map as ioUringRecvState.mapRings: one region for SQ+CQ when FEAT_SINGLE_MMAP (or when
+// forceSingle), MAP_POPULATE. Unmaps what it mapped on failure.
+int MapRingsSingle(int ringFd, const abi::io_uring_params& p, bool useSingle, RingMemory* mem, RingMapping* info);
+void UnmapRings(RingMemory* mem);
+
+// Bounded io_uring_enter: submit `toSubmit`, wait for `waitNr` completions at most timeoutMs.
+// EXT_ARG timeout when `features` has FEAT_EXT_ARG (and !forcePoll), else poll() on the ring fd.
+// Returns the enter result (>= 0, SQEs consumed) or -errno; -ETIME when the wait ran out.
+// EINTR is retried, as the seed does.
+int EnterBounded(int ringFd, uint32_t features, uint32_t ringFlags, uint32_t toSubmit, uint32_t waitNr,
+                 int timeoutMs, bool forcePoll);
+
+// ---------------------------------------------------------------------------
+// Send ring: the seed's ioUringState.
+// ---------------------------------------------------------------------------
+struct BatchEntry {
+  int fd = -1;
+  const struct msghdr* msg = nullptr;
+  uint32_t msgFlags = 0;
+  uint32_t payloadLen = 0;
+  // out
+  uint64_t userData = 0;
+  int res = 0;        // cqe res (bytes or -errno)
+  uint32_t flags = 0; // cqe flags
+  int err = 0;        // 0, or -errno when waiting for this entry's completion failed
+};
+
+class SendRing {
+ public:
+  SendRing();
+  ~SendRing();
+  SendRing(const SendRing&) = delete;
+  SendRing& operator=(const SendRing&) = delete;
+
+  // newIoUringState: the setup ladder, mapping, IOWQ_MAX_WORKERS. `report` may be null.
+  int Setup(const SetupOptions& opts, SetupReport* report);
+
+  // Sendmsg: one SENDMSG SQE, submit 1 wait 1, then wait for this user_data.
+  // Returns bytes sent (cqe res) or -errno (a negative cqe res is returned as is).
+  int Sendmsg(int fd, const struct msghdr* msg, uint32_t msgFlags, uint32_t payloadLen);
+  // SendmsgBatch: N SQEs, one submit of N waiting N, then complete each (results in entries).
+  // Returns 0, or -errno when preparing/submitting failed (then no entry was sent).
+  int SendmsgBatch(BatchEntry* entries, size_t count);
+  // Recvmsg on the send ring (blocks up to the wait timeout); copies back namelen/controllen/flags.
+  int Recvmsg(int fd, struct msghdr* msg, uint32_t msgFlags, uint32_t* cqeFlags);
+  // Submit a NOP and wait for it (used by probes).
+  int Nop(int32_t* cqeRes);
+
+  void Close();
+
+  int fd() const { return fd_; }
+  const abi::io_uring_params& params() const { return params_; }
+  const RingMemory& memory() const { return mem_; }
+  void setWaitTimeoutMs(int ms) { waitTimeoutMs_ = ms; }
+  int waitTimeoutMs() const { return waitTimeoutMs_; }
+  // CQEs seen for a user_data with nothing pending (the seed's "unknown userData" warning).
+  uint64_t unknownCompletions() const { return unknownCompletions_; }
+
+ private:
+  struct Slot;
+  int getSqe(abi::io_uring_sqe** out);
+  int allocSlot(uint32_t* index);
+  int enqueueSendmsg(int fd, const struct msghdr* msg, uint32_t msgFlags, uint64_t* userData);
+  int enqueueRecvmsg(int fd, struct msghdr* msg, uint32_t msgFlags, uint64_t* userData);
+  int submitAndWait(uint32_t submit, uint32_t wait);
+  int popCqe(abi::io_uring_cqe* out);
+  int waitForCqe(uint64_t userData, abi::io_uring_cqe* out);
+  void abortPending(uint64_t userData);
+  void releaseSlot(uint64_t userData);
+  Slot* slotFor(uint64_t userData);
+
+  int fd_ = -1;
+  abi::io_uring_params params_{};
+  RingMemory mem_{};
+  int waitTimeoutMs_ = kDefaultWaitTimeoutMs;
+  bool forcePoll_ = false;
+  uint64_t nextUserData_ = 1;
+  uint32_t sqTailLocal_ = 0;
+  uint32_t unsubmitted_ = 0;
+  Slot* slots_ = nullptr;  // fixed table indexed by user_data & slotMask_
+  uint32_t slotMask_ = 0;
+  uint64_t unknownCompletions_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+// Receive ring: the seed's ioUringRecvState with its buffer pool.
+// ---------------------------------------------------------------------------
+struct RecvPacket {
+  const uint8_t* data;
+  uint32_t len;
+  const struct sockaddr* from;  // the raw name buffer (sockaddr_in or sockaddr_in6)
+  uint32_t fromLen;
+  const uint8_t* control;
+  uint32_t controlLen;
+  uint32_t cqeFlags;
+  int msgFlags;  // msghdr.msg_flags after the receive (MSG_TRUNC, ...)
+};
+
+// Called once per received packet; the pointers are valid only during the call.
+using RecvCallback = void (*)(void* ctx, const RecvPacket& packet);
+
+struct RecvStats {
+  uint64_t completions = 0;
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+  uint64_t unknownUserData = 0;
+  uint64_t eagain = 0;
+  uint64_t errors = 0;
+  int firstError = 0;  // -errno of the first non-EAGAIN error completion
+  uint64_t empty = 0;  // res == 0
+};
+
+class RecvRing {
+ public:
+  RecvRing();
+  ~RecvRing();
+  RecvRing(const RecvRing&) = delete;
+  RecvRing& operator=(const RecvRing&) = delete;
+
+  // newIoUringRecvState(sockFd, entries, poolSize, bufferSize). `report` may be null.
+  int Setup(int sockFd, const SetupOptions& opts, SetupReport* report);
+  // fillRecvQueue: queue every idle buffer (stop when the SQ is full) and submit them.
+  // Returns the number queued (>= 0) or -errno.
+  int FillRecvQueue();
+  // receivePackets(wait): resubmit idle buffers, submit (+ wait for 1, bounded), reap every CQE.
+  // Returns the number of packets handed to `cb` (>= 0) or -errno (-ETIME: nothing arrived in time).
+  int ReceivePackets(bool wait, RecvCallback cb, void* ctx, RecvStats* stats);
+  void Close();
+
+  int fd() const { return fd_; }
+  int poolSize() const { return poolSize_; }
+  int bufferSize() const { return bufferSize_; }
+  int inFlight() const;
+  const abi::io_uring_params& params() const { return params_; }
+  const RingMemory& memory() const { return mem_; }
+  void setWaitTimeoutMs(int ms) { waitTimeoutMs_ = ms; }
+  int waitTimeoutMs() const { return waitTimeoutMs_; }
+
+ private:
+  struct Buffer;
+  int submitRecv(Buffer* buf);
+  int queueIdle(uint32_t* queued, bool stopQuietly);
+
+  int fd_ = -1;
+  int sockFd_ = -1;
+  abi::io_uring_params params_{};
+  RingMemory mem_{};
+  int waitTimeoutMs_ = kDefaultWaitTimeoutMs;
+  bool forcePoll_ = false;
+  bool closed_ = false;
+  int poolSize_ = 0;
+  int bufferSize_ = 0;
+  Buffer* pool_ = nullptr;
+  uint8_t* storage_ = nullptr;  // payload + name + control for the whole pool, one allocation
+  uint32_t sqTailLocal_ = 0;
+};
+
+}  // namespace uring
