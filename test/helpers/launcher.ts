@@ -1,0 +1,150 @@
+// Test harness: builds the seccomp launcher on demand and runs the built CLI under it (or any prefix), parsing its JSON.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ProbeResult, Report } from '../../src/types.js';
+
+/** The repository root: the nearest ancestor holding the uring-probe package.json. */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string };
+      if (pkg.name === 'uring-probe') return dir;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('launcher: no uring-probe package.json above ' + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+}
+
+export const ROOT = repoRoot();
+export const CLI_PATH = join(ROOT, 'dist', 'bin', 'uring-probe.js');
+export const LAUNCHER_SOURCE = join(ROOT, 'test', 'helpers', 'seccomp-launcher.c');
+const LAUNCHER_CACHE_DIR = join(ROOT, 'dist', 'test-bin');
+
+/**
+ * Path of the compiled seccomp launcher, compiled with `cc -O2 -Wall -Wextra` the first time for
+ * this source (the cache file name carries the source's hash, so an edit recompiles). The binary
+ * is written under a temporary name and renamed, so concurrent runs never see a half-written file.
+ */
+export function launcherBinary(): string {
+  const source = readFileSync(LAUNCHER_SOURCE);
+  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  const binary = join(LAUNCHER_CACHE_DIR, `seccomp-launcher-${hash}`);
+  if (existsSync(binary)) return binary;
+  mkdirSync(LAUNCHER_CACHE_DIR, { recursive: true });
+  const temporary = `${binary}.tmp-${process.pid}`;
+  const compile = spawnSync('cc', ['-O2', '-Wall', '-Wextra', '-o', temporary, LAUNCHER_SOURCE], {
+    encoding: 'utf8',
+  });
+  if (compile.error || compile.status !== 0) {
+    rmSync(temporary, { force: true });
+    const why = compile.error ? compile.error.message : compile.stderr.trim();
+    throw new Error(`launcher: cannot compile ${LAUNCHER_SOURCE} with cc: ${why}`);
+  }
+  renameSync(temporary, binary);
+  return binary;
+}
+
+export interface RunOptions {
+  /** seccomp-launcher rules, e.g. ['--errno', 'io_uring_setup=EPERM']; none = no launcher */
+  seccomp?: string[];
+  /** a command put in front of `node dist/bin/uring-probe.js` (after the launcher), e.g. ['unshare', '-n'] */
+  prefix?: string[];
+  /** extra environment; NO_COLOR=1 is always set so human output is plain */
+  env?: Record<string, string>;
+  /** bound on the whole run (the runner kills the process group past it); not a test assertion */
+  timeoutMs?: number;
+}
+
+export interface CliRun {
+  command: string[];
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node dist/bin/uring-probe.js ARGS` under the given seccomp rules and prefix. */
+export function runCli(args: string[], options: RunOptions = {}): CliRun {
+  if (!existsSync(CLI_PATH)) {
+    throw new Error(`launcher: ${CLI_PATH} is missing; build it first (npx tsc -p tsconfig.json)`);
+  }
+  const command: string[] = [];
+  if (options.seccomp && options.seccomp.length > 0) command.push(launcherBinary(), ...options.seccomp, '--');
+  if (options.prefix) command.push(...options.prefix);
+  command.push(process.execPath, CLI_PATH, ...args);
+  const [program, ...programArgs] = command as [string, ...string[]];
+  const result = spawnSync(program, programArgs, {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env },
+    timeout: options.timeoutMs ?? 60_000,
+    killSignal: 'SIGKILL',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  if (result.error) throw new Error(`launcher: ${command.join(' ')} failed to run: ${result.error.message}`);
+  return { command, status: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Exactly one JSON document on stdout, or an error quoting what was printed. */
+export function parseSingleDocument<T>(run: CliRun): T {
+  const text = run.stdout.trim();
+  if (text.length === 0) {
+    throw new Error(`no JSON on stdout from ${run.command.join(' ')} (exit ${run.status}, signal ${run.signal}); stderr: ${run.stderr.slice(-2000)}`);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new Error(
+      `stdout of ${run.command.join(' ')} is not exactly one JSON document (${(error as Error).message}):\n` +
+        `${text.slice(0, 2000)}\nstderr: ${run.stderr.slice(-2000)}`,
+    );
+  }
+}
+
+export interface CheckRun extends CliRun {
+  report: Report;
+}
+
+/** `check --json --no-bench` under the given conditions, with the report parsed. */
+export function runCheckJson(options: RunOptions = {}, extraArgs: string[] = []): CheckRun {
+  const run = runCli(['check', '--json', '--no-bench', ...extraArgs], options);
+  return { ...run, report: parseSingleDocument<Report>(run) };
+}
+
+/** `check --no-bench` (human output) under the given conditions. */
+export function runCheckHuman(options: RunOptions = {}, extraArgs: string[] = []): CliRun {
+  return runCli(['check', '--no-bench', ...extraArgs], options);
+}
+
+/** The probe with this id, or a failure listing the ids that are there. */
+export function probeById(report: Report, id: string): ProbeResult {
+  const found = report.probes.find((probe) => probe.id === id);
+  if (!found) throw new Error(`probe '${id}' missing from the report; present: ${report.probes.map((p) => p.id).join(', ')}`);
+  return found;
+}
+
+/** A short description of a run for assertion messages. */
+export function describeRun(run: CliRun): string {
+  return `${run.command.join(' ')} → exit ${run.status} signal ${run.signal}\nstderr: ${run.stderr.slice(-1500)}`;
+}
+
+/** Runs any program under the seccomp launcher (for checking the launcher on its own). */
+export function runUnderLauncher(rules: string[], program: string, args: string[], timeoutMs = 30_000): CliRun {
+  const command = [launcherBinary(), ...rules, '--', program, ...args];
+  const result = spawnSync(command[0] as string, command.slice(1), {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (result.error) throw new Error(`launcher: ${command.join(' ')} failed to run: ${result.error.message}`);
+  return { command, status: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
+}
