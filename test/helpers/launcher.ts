@@ -59,6 +59,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** bound on the whole run (the runner kills the process group past it); not a test assertion */
   timeoutMs?: number;
+  /** another copy of the built CLI (e.g. one that user nobody can read); default dist/bin/uring-probe.js */
+  cliPath?: string;
 }
 
 export interface CliRun {
@@ -71,16 +73,17 @@ export interface CliRun {
 
 /** Runs `node dist/bin/uring-probe.js ARGS` under the given seccomp rules and prefix. */
 export function runCli(args: string[], options: RunOptions = {}): CliRun {
-  if (!existsSync(CLI_PATH)) {
-    throw new Error(`launcher: ${CLI_PATH} is missing; build it first (npx tsc -p tsconfig.json)`);
+  const cliPath = options.cliPath ?? CLI_PATH;
+  if (!existsSync(cliPath)) {
+    throw new Error(`launcher: ${cliPath} is missing; build it first (npx tsc -p tsconfig.json)`);
   }
   const command: string[] = [];
   if (options.seccomp && options.seccomp.length > 0) command.push(launcherBinary(), ...options.seccomp, '--');
   if (options.prefix) command.push(...options.prefix);
-  command.push(process.execPath, CLI_PATH, ...args);
+  command.push(process.execPath, cliPath, ...args);
   const [program, ...programArgs] = command as [string, ...string[]];
   const result = spawnSync(program, programArgs, {
-    cwd: ROOT,
+    cwd: join(dirname(cliPath), '..', '..'), // the package root of that CLI
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env },
     timeout: options.timeoutMs ?? 60_000,

@@ -1,0 +1,148 @@
+// Failure paths through the io_uring sysctls (kernel >= 6.6): io_uring_disabled=2, =1 without the group, =1 with it.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CLI_PATH, ROOT, describeRun, probeById, runCheckHuman, runCheckJson } from './helpers/launcher.js';
+
+const DISABLED_SYSCTL = '/proc/sys/kernel/io_uring_disabled';
+const GROUP_SYSCTL = '/proc/sys/kernel/io_uring_group';
+const sysctlsPresent = existsSync(DISABLED_SYSCTL) && existsSync(GROUP_SYSCTL);
+
+interface IoUringSysctls {
+  disabled: string;
+  group: string;
+}
+
+function readSysctls(): IoUringSysctls {
+  return {
+    disabled: readFileSync(DISABLED_SYSCTL, 'utf8').trim(),
+    group: readFileSync(GROUP_SYSCTL, 'utf8').trim(),
+  };
+}
+
+function writeSysctls(values: IoUringSysctls): void {
+  writeFileSync(GROUP_SYSCTL, values.group);
+  writeFileSync(DISABLED_SYSCTL, values.disabled);
+}
+
+function idOf(flag: '-u' | '-g', user: string): string {
+  const run = spawnSync('id', [flag, user], { encoding: 'utf8' });
+  assert.equal(run.status, 0, `id ${flag} ${user}: ${run.stderr}`);
+  return run.stdout.trim();
+}
+
+describe(
+  'kernel.io_uring_disabled and kernel.io_uring_group',
+  { skip: sysctlsPresent ? false : 'kernel.io_uring_disabled does not exist on this kernel (< 6.6)' },
+  () => {
+    let original: IoUringSysctls | null = null;
+    let nobodyUid = '';
+    let nobodyGid = '';
+    let asNobody: string[] = [];
+    let nobodyCli = CLI_PATH;
+    let stagedRoot: string | null = null;
+
+    /** Sets the sysctls only for the duration of `body` (they are global: keep the window short). */
+    function withSysctls<T>(values: IoUringSysctls, body: () => T): T {
+      assert.ok(original, 'original sysctl values were saved');
+      try {
+        writeSysctls(values);
+        return body();
+      } finally {
+        writeSysctls(original);
+      }
+    }
+
+    before(() => {
+      original = readSysctls();
+      nobodyUid = idOf('-u', 'nobody');
+      nobodyGid = idOf('-g', 'nobody');
+      asNobody = ['setpriv', `--reuid=${nobodyUid}`, `--regid=${nobodyGid}`, '--clear-groups', '--'];
+      nobodyCli = nobodyReadableCli();
+    });
+
+    /** true when user nobody can read every path (run as nobody, from /) */
+    function nobodyCanRead(paths: string[]): { ok: boolean; why: string } {
+      const access = spawnSync(
+        asNobody[0] as string,
+        [...asNobody.slice(1), process.execPath, '-e',
+          'const fs=require("fs");for(const p of process.argv.slice(1))fs.accessSync(p,fs.constants.R_OK)',
+          ...paths],
+        { encoding: 'utf8', cwd: '/' },
+      );
+      return { ok: access.status === 0, why: access.stderr.trim().split('\n').slice(-3).join(' ') };
+    }
+
+    /**
+     * The CLI as user nobody can run it: the repo's own dist/ when nobody can read it, its build/ and
+     * node_modules/ in place; otherwise (a checkout under /root, say) a world-readable copy of the
+     * package's runtime files in the temp dir, with the same layout.
+     */
+    function nobodyReadableCli(): string {
+      const needed = (root: string) => [
+        join(root, 'dist', 'bin', 'uring-probe.js'),
+        join(root, 'dist', 'src', 'child'),
+        join(root, 'build', 'Release', 'uring_probe.node'),
+        join(root, 'node_modules', 'yargs', 'package.json'),
+        join(root, 'package.json'),
+      ];
+      if (nobodyCanRead(needed(ROOT)).ok) return CLI_PATH;
+      stagedRoot = mkdtempSync(join(tmpdir(), 'uring-probe-nobody-'));
+      chmodSync(stagedRoot, 0o755);
+      for (const part of ['package.json', 'dist', join('build', 'Release'), 'node_modules']) {
+        cpSync(join(ROOT, part), join(stagedRoot, part), { recursive: true });
+      }
+      const chmod = spawnSync('chmod', ['-R', 'a+rX', stagedRoot], { encoding: 'utf8' });
+      assert.equal(chmod.status, 0, chmod.stderr);
+      const check = nobodyCanRead(needed(stagedRoot));
+      assert.ok(check.ok, `user nobody cannot read the CLI, even in the copy ${stagedRoot}: ${check.why}`);
+      return join(stagedRoot, 'dist', 'bin', 'uring-probe.js');
+    }
+
+    after(() => {
+      if (original) writeSysctls(original);
+      if (stagedRoot) rmSync(stagedRoot, { recursive: true, force: true });
+    });
+
+    it('io_uring_disabled=2 refuses everyone, root included: SYSCTL_DISABLED, incompatible (exit 2)', () => {
+      const { run, human } = withSysctls({ disabled: '2', group: original!.group }, () => ({
+        run: runCheckJson(),
+        human: runCheckHuman(),
+      }));
+      assert.equal(run.status, 2, describeRun(run));
+      assert.equal(run.report.verdict, 'incompatible');
+      const ringSetup = probeById(run.report, 'ring-setup');
+      assert.equal(ringSetup.status, 'fail');
+      assert.equal(ringSetup.reason, 'SYSCTL_DISABLED');
+      assert.equal(ringSetup.errno, 'EPERM');
+      assert.equal(human.status, 2, describeRun(human));
+      assert.match(human.stdout, /SYSCTL_DISABLED|io_uring_disabled/);
+    });
+
+    it('io_uring_disabled=1 refuses a user outside io_uring_group: NOT_IN_GROUP (exit 2)', () => {
+      const run = withSysctls({ disabled: '1', group: '-1' }, () => runCheckJson({ prefix: asNobody, cliPath: nobodyCli }));
+      assert.equal(run.status, 2, describeRun(run));
+      assert.equal(run.report.verdict, 'incompatible');
+      const ringSetup = probeById(run.report, 'ring-setup');
+      assert.equal(ringSetup.status, 'fail');
+      assert.equal(ringSetup.reason, 'NOT_IN_GROUP');
+      assert.equal(ringSetup.errno, 'EPERM');
+    });
+
+    it('io_uring_disabled=1 lets a member of io_uring_group through: ring-setup passes', () => {
+      const run = withSysctls({ disabled: '1', group: nobodyGid }, () => runCheckJson({ prefix: asNobody, cliPath: nobodyCli }));
+      assert.equal(run.signal, null, describeRun(run));
+      assert.equal(run.report.exitCode, run.status);
+      const ringSetup = probeById(run.report, 'ring-setup');
+      assert.equal(ringSetup.status, 'pass', `${ringSetup.summary} ${describeRun(run)}`);
+      assert.notEqual(run.report.verdict, 'incompatible', describeRun(run));
+    });
+
+    it('leaves the sysctls as it found them', () => {
+      assert.deepEqual(readSysctls(), original);
+    });
+  },
+);
