@@ -1,0 +1,190 @@
+// Reads a recorded report: JSON, a known schema major version, valid against schema/report-v1.schema.json.
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { Report } from './types.js';
+
+/** The schema major versions this build reads. */
+export const SUPPORTED_SCHEMA_VERSIONS: readonly number[] = [1];
+
+/** What is wrong with an input that is not a usable report (a stable name, used in fleet output). */
+export type ReadProblem =
+  | 'unreadable'          // the file could not be read (missing, permissions, a directory)
+  | 'empty'               // zero bytes or only whitespace
+  | 'truncated'           // JSON that stops in the middle (a cut-off copy)
+  | 'malformed-json'      // not JSON at all, or broken JSON
+  | 'foreign'             // JSON, but not written by uring-probe
+  | 'error-document'      // uring-probe's own error document: that host produced no report
+  | 'unsupported-version' // a schema major version this build does not know
+  | 'schema-invalid';     // claims to be a v1 report but does not match the schema
+
+export type ReadOutcome =
+  | { ok: true; report: Report }
+  | { ok: false; problem: ReadProblem; message: string };
+
+/** Thrown by the throwing readers; `message` is one line naming the source and what to do. */
+export class ReportReadError extends Error {
+  readonly code = 'REPORT_UNREADABLE';
+  constructor(readonly source: string, readonly problem: ReadProblem, detail: string) {
+    super(`${source}: ${detail}`);
+    this.name = 'ReportReadError';
+  }
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** dist/src -> package root (schema/ ships next to dist/ in the package). */
+const packageRoot = resolve(here, '..', '..');
+
+export function schemaPath(): string {
+  return join(packageRoot, 'schema', 'report-v1.schema.json');
+}
+
+let cachedSchema: Record<string, unknown> | null = null;
+let cachedAjv: InstanceType<typeof Ajv2020> | null = null;
+const validators = new Map<string, ValidateFunction>();
+
+/** The parsed schema document (read once). */
+export function reportSchema(): Record<string, unknown> {
+  if (!cachedSchema) cachedSchema = JSON.parse(readFileSync(schemaPath(), 'utf8')) as Record<string, unknown>;
+  return cachedSchema;
+}
+
+/**
+ * A compiled validator for the whole schema (report or error document) or one of its $defs
+ * (e.g. 'report', 'fleetRollup', 'diff', 'gateResult').
+ */
+export function schemaValidator(def?: string): ValidateFunction {
+  const key = def ?? '';
+  const found = validators.get(key);
+  if (found) return found;
+  if (!cachedAjv) {
+    cachedAjv = new Ajv2020({ allErrors: true, strict: true });
+    cachedAjv.addSchema(reportSchema());
+  }
+  const id = String(reportSchema()['$id']);
+  const validate = cachedAjv.getSchema(def ? `${id}#/$defs/${def}` : id);
+  if (!validate) throw new Error(`schema/report-v1.schema.json has no definition '${key}'`);
+  validators.set(key, validate);
+  return validate;
+}
+
+/** Ajv errors as short "where: what" strings, most specific first, at most `limit`. */
+export function describeSchemaErrors(errors: ErrorObject[] | null | undefined, limit = 3): string[] {
+  if (!errors || errors.length === 0) return [];
+  // oneOf/anyOf/if wrappers repeat what their branches said; keep the leaf messages.
+  const leaves = errors.filter((e) => !['oneOf', 'anyOf', 'if'].includes(e.keyword));
+  const chosen = (leaves.length > 0 ? leaves : errors)
+    .slice()
+    .sort((a, b) => b.instancePath.length - a.instancePath.length);
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const e of chosen) {
+    let text = `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`;
+    if (e.keyword === 'enum' && Array.isArray((e.params as { allowedValues?: unknown[] }).allowedValues)) {
+      text = `${e.instancePath || '/'} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+    } else if (e.keyword === 'additionalProperties') {
+      text = `${e.instancePath || '/'} has unknown field '${(e.params as { additionalProperty: string }).additionalProperty}'`;
+    }
+    if (seen.has(text)) continue;
+    seen.add(text);
+    out.push(text);
+    if (out.length >= limit) break;
+  }
+  return out;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The major version a document claims, or null when it has none we can read. */
+function claimedMajor(doc: Record<string, unknown>): number | null {
+  const v = doc['schemaVersion'];
+  if (typeof v === 'number' && Number.isFinite(v)) return Math.trunc(v);
+  if (typeof v === 'string' && /^\d+(\.\d+)*$/.test(v)) return Number.parseInt(v, 10);
+  return null;
+}
+
+/** Classify and validate an already-parsed JSON value. */
+export function checkReportDocument(doc: unknown): ReadOutcome {
+  if (!isObject(doc)) {
+    return { ok: false, problem: 'foreign', message: `not a uring-probe report: the JSON is ${Array.isArray(doc) ? 'an array' : typeof doc === 'object' ? 'null' : `a ${typeof doc}`}, not an object` };
+  }
+  const tool = doc['tool'];
+  if (!isObject(tool) || tool['name'] !== 'uring-probe') {
+    return { ok: false, problem: 'foreign', message: 'not a uring-probe report (no tool.name "uring-probe"); pass only files written by `uring-probe check --json`' };
+  }
+  const major = claimedMajor(doc);
+  if (major === null) {
+    return { ok: false, problem: 'schema-invalid', message: 'uring-probe report without a readable schemaVersion; re-run `uring-probe check --json` on that host' };
+  }
+  if (!SUPPORTED_SCHEMA_VERSIONS.includes(major)) {
+    const newer = major > Math.max(...SUPPORTED_SCHEMA_VERSIONS);
+    return {
+      ok: false,
+      problem: 'unsupported-version',
+      message: `report schema version ${major} is not supported (this uring-probe reads version ${SUPPORTED_SCHEMA_VERSIONS.join(', ')}); ` +
+        (newer ? 'upgrade uring-probe where the reports are read' : 're-run a current `uring-probe check --json` on that host'),
+    };
+  }
+  if (isObject(doc['error']) && !('probes' in doc)) {
+    const err = doc['error'];
+    const valid = schemaValidator('errorDocument');
+    const what = typeof err['message'] === 'string' ? err['message'] : 'no message';
+    const code = typeof err['code'] === 'string' ? err['code'] : '?';
+    return {
+      ok: false,
+      problem: valid(doc) ? 'error-document' : 'schema-invalid',
+      message: `uring-probe error document, not a report: the check on that host failed (${code}: ${what})`,
+    };
+  }
+  const validate = schemaValidator('report');
+  if (!validate(doc)) {
+    const why = describeSchemaErrors(validate.errors).join('; ');
+    return { ok: false, problem: 'schema-invalid', message: `does not match the report schema v${major}: ${why}` };
+  }
+  if (Number.isNaN(Date.parse(doc['startedAt'] as string))) {
+    return { ok: false, problem: 'schema-invalid', message: `does not match the report schema v${major}: /startedAt is not a valid date` };
+  }
+  return { ok: true, report: doc as unknown as Report };
+}
+
+/** Parse and classify the text of one report. */
+export function parseReportText(text: string): ReadOutcome {
+  if (text.trim().length === 0) {
+    return { ok: false, problem: 'empty', message: 'empty file; the report was never written (check the job that produced it)' };
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    if (/end of (JSON )?input|Unterminated string/i.test(detail)) {
+      return { ok: false, problem: 'truncated', message: `truncated JSON (stops after ${Buffer.byteLength(text)} bytes); fetch the report again` };
+    }
+    return { ok: false, problem: 'malformed-json', message: `not valid JSON (${detail}); pass a report written by \`uring-probe check --json\`` };
+  }
+  return checkReportDocument(doc);
+}
+
+/** Read and classify one report file. */
+export function readReportFile(path: string): ReadOutcome {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : code;
+    return { ok: false, problem: 'unreadable', message: `cannot read (${why})` };
+  }
+  return parseReportText(text);
+}
+
+/** Read one report or throw a ReportReadError whose message names `source` and the problem. */
+export function loadReport(path: string, source: string = path): Report {
+  const outcome = path === '-' ? parseReportText(readFileSync(0, 'utf8')) : readReportFile(path);
+  if (!outcome.ok) throw new ReportReadError(source, outcome.problem, outcome.message);
+  return outcome.report;
+}
