@@ -121,6 +121,18 @@ void UnmapRings(RingMemory* mem);
 int EnterBounded(int ringFd, uint32_t features, uint32_t ringFlags, uint32_t toSubmit, uint32_t waitNr,
                  int timeoutMs, bool forcePoll);
 
+// The seed's setup ladder (shared by both rings): io_uring_setup with each flag set in turn
+// (EINVAL -> next set while one is left; ENOMEM from setup or mapping -> halve entries down to
+// kMinEntries), every attempt recorded in `rep` (may be null). On success *fdOut, *paramsOut and
+// *mem are set and the caller owns the fd and mappings.
+enum class MapStyle : uint8_t { Separate, SingleIfFeature };
+int RunSetupLadder(uint32_t entries, const SetupOptions& opts, MapStyle style, SetupReport* rep, int* fdOut,
+                   abi::io_uring_params* paramsOut, RingMemory* mem);
+// IORING_REGISTER_IOWQ_MAX_WORKERS {4,4}; the result and previous limits go into `rec` (may be null).
+void RegisterMaxWorkers(int ringFd, MaxWorkersRecord* rec);
+// CLOCK_MONOTONIC in milliseconds.
+int64_t MonotonicMs();
+
 // ---------------------------------------------------------------------------
 // Send ring: the seed's ioUringState.
 // ---------------------------------------------------------------------------

@@ -1,0 +1,251 @@
+// Receive ring (the seed's ioUringRecvState): a pool of RECVMSG buffers kept queued, reaped and resubmitted.
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <new>
+
+#include "ring.h"
+#include "syscalls.h"
+
+namespace uring {
+
+namespace {
+constexpr uint32_t kNameSize = sizeof(struct sockaddr_in6);  // the seed's nameBuf
+constexpr size_t kNameSlot = 32;                              // name storage, 16-byte aligned
+}  // namespace
+
+struct RecvRing::Buffer {
+  uint8_t* payload;
+  uint8_t* name;
+  uint8_t* control;
+  struct msghdr msg;
+  struct iovec iov;
+  uint64_t userData;
+  bool inFlight;
+};
+
+RecvRing::RecvRing() = default;
+
+RecvRing::~RecvRing() { Close(); }
+
+int RecvRing::Setup(int sockFd, const SetupOptions& opts, SetupReport* report) {
+  if (fd_ >= 0) return -EBUSY;
+  int poolSize = opts.poolSize;
+  if (poolSize < 1) poolSize = kDefaultRecvPoolSize;
+  if (poolSize > kMaxRecvPoolSize) poolSize = kMaxRecvPoolSize;
+  int bufferSize = opts.bufferSize > 0 ? opts.bufferSize : kDefaultRecvBufferSize;
+  uint32_t entries = opts.entries;
+  if (entries == 0) entries = static_cast<uint32_t>(poolSize);
+  if (entries < static_cast<uint32_t>(poolSize)) entries = static_cast<uint32_t>(poolSize);
+  if (entries < kMinEntries) entries = kMinEntries;
+  waitTimeoutMs_ = opts.waitTimeoutMs;
+  forcePoll_ = opts.forcePollWait;
+  sockFd_ = sockFd;
+
+  int r = RunSetupLadder(entries, opts, MapStyle::SingleIfFeature, report, &fd_, &params_, &mem_);
+  if (r < 0) return r;
+
+  // The pool: one allocation for every payload, name and control buffer (no per-packet heap).
+  const size_t payloadSlot = (static_cast<size_t>(bufferSize) + 15) & ~static_cast<size_t>(15);
+  const size_t perBuffer = payloadSlot + kNameSlot + kRecvControlSize;
+  storage_ = static_cast<uint8_t*>(calloc(static_cast<size_t>(poolSize), perBuffer));
+  pool_ = new (std::nothrow) Buffer[poolSize];
+  if (!storage_ || !pool_) {
+    Close();
+    if (report) report->res = -ENOMEM;
+    return -ENOMEM;
+  }
+  poolSize_ = poolSize;
+  bufferSize_ = bufferSize;
+  for (int i = 0; i < poolSize; i++) {
+    Buffer& b = pool_[i];
+    uint8_t* base = storage_ + static_cast<size_t>(i) * perBuffer;
+    b.payload = base;
+    b.name = base + payloadSlot;
+    b.control = base + payloadSlot + kNameSlot;
+    b.iov.iov_base = b.payload;
+    b.iov.iov_len = static_cast<size_t>(bufferSize);
+    memset(&b.msg, 0, sizeof(b.msg));
+    b.msg.msg_name = b.name;
+    b.msg.msg_namelen = kNameSize;
+    b.msg.msg_iov = &b.iov;
+    b.msg.msg_iovlen = 1;
+    b.msg.msg_control = b.control;
+    b.msg.msg_controllen = kRecvControlSize;
+    b.userData = static_cast<uint64_t>(i) + 1;  // the seed numbers buffers from 1
+    b.inFlight = false;
+  }
+  sqTailLocal_ = __atomic_load_n(mem_.sqTail, __ATOMIC_RELAXED);
+  closed_ = false;
+
+  if (opts.registerMaxWorkers) RegisterMaxWorkers(fd_, report ? &report->maxWorkers : nullptr);
+  return 0;
+}
+
+int RecvRing::inFlight() const {
+  int n = 0;
+  for (int i = 0; i < poolSize_; i++) n += pool_[i].inFlight ? 1 : 0;
+  return n;
+}
+
+// submitRecvLocked: one RECVMSG for `buf` (len = 1 as the seed). -EBUSY when the buffer is
+// already queued, -EAGAIN when the SQ ring is full.
+int RecvRing::submitRecv(Buffer* buf) {
+  if (buf->inFlight) return -EBUSY;
+  buf->msg.msg_namelen = kNameSize;
+  buf->msg.msg_controllen = kRecvControlSize;
+  buf->msg.msg_flags = 0;
+  buf->iov.iov_len = static_cast<size_t>(bufferSize_);
+
+  // Acquire on the kernel's SQ head: SQEs behind it have been consumed and may be reused.
+  uint32_t head = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
+  if (sqTailLocal_ - head >= *mem_.sqRingEntries) return -EAGAIN;
+  uint32_t idx = sqTailLocal_ & *mem_.sqRingMask;
+  abi::io_uring_sqe* sqe = &mem_.sqes[idx];
+  memset(sqe, 0, sizeof(*sqe));
+  sqe->opcode = abi::OP_RECVMSG;
+  sqe->fd = sockFd_;
+  sqe->addr = reinterpret_cast<uint64_t>(&buf->msg);
+  sqe->len = 1;
+  sqe->user_data = buf->userData;
+  if (mem_.sqArray) mem_.sqArray[idx] = idx;
+  sqTailLocal_++;
+  // Release: the SQE (and the msghdr it points at) must be visible before the new tail.
+  __atomic_store_n(mem_.sqTail, sqTailLocal_, __ATOMIC_RELEASE);
+  buf->inFlight = true;
+  return 0;
+}
+
+// Queue every idle buffer. stopQuietly: the first failure ends the loop without an error
+// (receivePackets); otherwise a failure before anything was queued is returned (fillRecvQueue).
+int RecvRing::queueIdle(uint32_t* queued, bool stopQuietly) {
+  uint32_t n = 0;
+  for (int i = 0; i < poolSize_; i++) {
+    Buffer* b = &pool_[i];
+    if (b->inFlight) continue;
+    int r = submitRecv(b);
+    if (r < 0) {
+      if (stopQuietly || n > 0) break;  // queue full: submit what we have
+      return r;
+    }
+    n++;
+  }
+  *queued = n;
+  return 0;
+}
+
+int RecvRing::FillRecvQueue() {
+  if (closed_ || fd_ < 0) return -EBADF;
+  uint32_t queued = 0;
+  int r = queueIdle(&queued, false);
+  if (r < 0) return r;
+  if (queued > 0) {
+    r = EnterBounded(fd_, params_.features, params_.flags, queued, 0, waitTimeoutMs_, forcePoll_);
+    if (r < 0) return r;
+  }
+  return static_cast<int>(queued);
+}
+
+int RecvRing::ReceivePackets(bool wait, RecvCallback cb, void* ctx, RecvStats* stats) {
+  if (closed_ || fd_ < 0) return -EBADF;
+  // First resubmit idle buffers, so receives stay queued.
+  uint32_t submitted = 0;
+  queueIdle(&submitted, true);
+  if (submitted > 0 || wait) {
+    int r = EnterBounded(fd_, params_.features, params_.flags, submitted, wait ? 1 : 0, waitTimeoutMs_,
+                         forcePoll_);
+    if (r < 0) return r;
+  }
+
+  int packets = 0;
+  const uint32_t mask = *mem_.cqRingMask;
+  uint32_t head = __atomic_load_n(mem_.cqHead, __ATOMIC_RELAXED);  // only we write it
+  // Acquire on the kernel's CQ tail: CQEs before it are fully written.
+  uint32_t tail = __atomic_load_n(mem_.cqTail, __ATOMIC_ACQUIRE);
+  while (head != tail) {
+    const abi::io_uring_cqe cqe = mem_.cqes[head & mask];
+    head++;
+    // Release: we are done reading that CQE; the kernel may reuse the slot.
+    __atomic_store_n(mem_.cqHead, head, __ATOMIC_RELEASE);
+    if (stats) stats->completions++;
+
+    uint64_t index = cqe.user_data - 1;
+    if (cqe.user_data == 0 || index >= static_cast<uint64_t>(poolSize_)) {
+      if (stats) stats->unknownUserData++;
+      continue;
+    }
+    Buffer* b = &pool_[index];
+    b->inFlight = false;
+    if (cqe.res < 0) {
+      if (cqe.res == -EAGAIN) {
+        if (stats) stats->eagain++;
+      } else if (stats) {
+        stats->errors++;
+        if (stats->firstError == 0) stats->firstError = cqe.res;
+      }
+      continue;
+    }
+    if (cqe.res == 0) {
+      if (stats) stats->empty++;
+      continue;
+    }
+    RecvPacket pkt;
+    pkt.data = b->payload;
+    pkt.len = static_cast<uint32_t>(cqe.res);
+    pkt.from = reinterpret_cast<const struct sockaddr*>(b->name);
+    pkt.fromLen = b->msg.msg_namelen <= kNameSize ? b->msg.msg_namelen : 0;
+    pkt.control = b->control;
+    pkt.controlLen = b->msg.msg_controllen <= kRecvControlSize ? static_cast<uint32_t>(b->msg.msg_controllen) : 0;
+    pkt.cqeFlags = cqe.flags;
+    pkt.msgFlags = b->msg.msg_flags;
+    if (stats) {
+      stats->packets++;
+      stats->bytes += pkt.len;
+    }
+    packets++;
+    if (cb) cb(ctx, pkt);
+  }
+  return packets;
+}
+
+void RecvRing::Close() {
+  closed_ = true;
+  if (fd_ >= 0 && pool_) {
+    // Cancel queued receives before freeing their buffers: ring teardown cancels them
+    // asynchronously, and a datagram landing in between would be written into freed memory.
+    uint32_t cancels = 0;
+    for (int i = 0; i < poolSize_; i++) {
+      if (!pool_[i].inFlight) continue;
+      uint32_t head = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
+      if (sqTailLocal_ - head >= *mem_.sqRingEntries) {
+        EnterBounded(fd_, params_.features, params_.flags, cancels, 0, 0, forcePoll_);
+        cancels = 0;
+        head = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
+        if (sqTailLocal_ - head >= *mem_.sqRingEntries) break;
+      }
+      uint32_t idx = sqTailLocal_ & *mem_.sqRingMask;
+      abi::io_uring_sqe* sqe = &mem_.sqes[idx];
+      memset(sqe, 0, sizeof(*sqe));
+      sqe->opcode = abi::OP_ASYNC_CANCEL;
+      sqe->fd = -1;
+      sqe->addr = pool_[i].userData;
+      sqe->user_data = 0;
+      if (mem_.sqArray) mem_.sqArray[idx] = idx;
+      sqTailLocal_++;
+      __atomic_store_n(mem_.sqTail, sqTailLocal_, __ATOMIC_RELEASE);
+      cancels++;
+    }
+    if (cancels > 0) EnterBounded(fd_, params_.features, params_.flags, cancels, 0, 0, forcePoll_);
+  }
+  UnmapRings(&mem_);
+  if (fd_ >= 0) sys::Close(fd_);
+  fd_ = -1;
+  delete[] pool_;
+  pool_ = nullptr;
+  free(storage_);
+  storage_ = nullptr;
+  poolSize_ = 0;
+}
+
+}  // namespace uring

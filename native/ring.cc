@@ -1,0 +1,747 @@
+// Send ring (the seed's ioUringState), the shared setup ladder, ring mapping and bounded waits.
+#include "ring.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+
+#include <new>
+
+#include "syscalls.h"
+
+namespace uring {
+
+// ---------------------------------------------------------------------------
+// Small helpers
+// ---------------------------------------------------------------------------
+namespace {
+
+size_t AlignUp(size_t v, size_t alignment) {
+  if (alignment == 0) return v;
+  size_t mod = v % alignment;
+  return mod == 0 ? v : v + alignment - mod;
+}
+
+template <typename T>
+T* At(void* base, uint32_t offset) {
+  return reinterpret_cast<T*>(static_cast<uint8_t*>(base) + offset);
+}
+
+}  // namespace
+
+int64_t MonotonicMs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// Compute the pointers into the mapped regions from the kernel's offsets.
+static void SetRingPointers(const abi::io_uring_params& p, RingMemory* mem) {
+  void* sq = mem->sqRing;
+  void* cq = mem->cqRing;
+  mem->sqHead = At<uint32_t>(sq, p.sq_off.head);
+  mem->sqTail = At<uint32_t>(sq, p.sq_off.tail);
+  mem->sqRingMask = At<uint32_t>(sq, p.sq_off.ring_mask);
+  mem->sqRingEntries = At<uint32_t>(sq, p.sq_off.ring_entries);
+  mem->sqFlags = At<uint32_t>(sq, p.sq_off.flags);
+  // With SETUP_NO_SQARRAY there is no index array: the SQ tail indexes the SQEs directly.
+  mem->sqArray = (p.flags & abi::SETUP_NO_SQARRAY) ? nullptr : At<uint32_t>(sq, p.sq_off.array);
+  mem->sqes = static_cast<abi::io_uring_sqe*>(mem->sqesMap);
+  mem->cqHead = At<uint32_t>(cq, p.cq_off.head);
+  mem->cqTail = At<uint32_t>(cq, p.cq_off.tail);
+  mem->cqRingMask = At<uint32_t>(cq, p.cq_off.ring_mask);
+  mem->cqRingEntries = At<uint32_t>(cq, p.cq_off.ring_entries);
+  mem->cqes = At<abi::io_uring_cqe>(cq, p.cq_off.cqes);
+}
+
+static void FillMappingInfo(const RingMemory& mem, RingMapping* info) {
+  if (!info) return;
+  info->single = mem.single;
+  info->sqRingSize = mem.sqRingSize;
+  info->cqRingSize = mem.cqRingSize;
+  info->sqesSize = mem.sqesSize;
+  uintptr_t cqesAddr = reinterpret_cast<uintptr_t>(mem.cqes);
+  // The seed checks the CQE array address % 8 and warns when it is not 0.
+  info->cqesAddrMod16 = static_cast<uint32_t>(cqesAddr % 16);
+  info->cqesAddrMod8 = static_cast<uint32_t>(cqesAddr % 8);
+  info->sqRingMask = __atomic_load_n(mem.sqRingMask, __ATOMIC_RELAXED);
+  info->sqRingEntries = __atomic_load_n(mem.sqRingEntries, __ATOMIC_RELAXED);
+  info->cqRingMask = __atomic_load_n(mem.cqRingMask, __ATOMIC_RELAXED);
+  info->cqRingEntries = __atomic_load_n(mem.cqRingEntries, __ATOMIC_RELAXED);
+}
+
+// ---------------------------------------------------------------------------
+// Mapping
+// ---------------------------------------------------------------------------
+int MapRingsSeparate(int ringFd, const abi::io_uring_params& p, RingMemory* mem, RingMapping* info) {
+  const size_t page = static_cast<size_t>(sys::PageSize());
+  const size_t sqRingSize = AlignUp(p.sq_off.array + static_cast<size_t>(p.sq_entries) * 4, page);
+  const size_t cqRingSize = AlignUp(p.cq_off.cqes + static_cast<size_t>(p.cq_entries) * sizeof(abi::io_uring_cqe), page);
+  const size_t sqesSize = AlignUp(static_cast<size_t>(p.sq_entries) * sizeof(abi::io_uring_sqe), page);
+  const int prot = PROT_READ | PROT_WRITE;
+
+  void* sq = nullptr;
+  void* cq = nullptr;
+  void* sqes = nullptr;
+  int r = sys::Mmap(sqRingSize, prot, MAP_SHARED, ringFd, abi::OFF_SQ_RING, &sq);
+  if (r < 0) return r;
+  r = sys::Mmap(cqRingSize, prot, MAP_SHARED, ringFd, abi::OFF_CQ_RING, &cq);
+  if (r < 0) goto unmap_sq;
+  r = sys::Mmap(sqesSize, prot, MAP_SHARED, ringFd, abi::OFF_SQES, &sqes);
+  if (r < 0) goto unmap_cq;
+
+  mem->sqRing = sq;
+  mem->cqRing = cq;
+  mem->sqesMap = sqes;
+  mem->sqRingSize = sqRingSize;
+  mem->cqRingSize = cqRingSize;
+  mem->sqesSize = sqesSize;
+  mem->single = false;
+  SetRingPointers(p, mem);
+  FillMappingInfo(*mem, info);
+  return 0;
+
+  // One unwind path: undo the mappings made so far, in reverse order.
+unmap_cq:
+  sys::Munmap(cq, cqRingSize);
+unmap_sq:
+  sys::Munmap(sq, sqRingSize);
+  return r;
+}
+
+int MapRingsSingle(int ringFd, const abi::io_uring_params& p, bool useSingle, RingMemory* mem, RingMapping* info) {
+  const size_t page = static_cast<size_t>(sys::PageSize());
+  size_t sqRingSize = AlignUp(p.sq_off.array + static_cast<size_t>(p.sq_entries) * 4, page);
+  size_t cqRingSize = AlignUp(p.cq_off.cqes + static_cast<size_t>(p.cq_entries) * 16, page);
+  if (useSingle) {
+    // FEAT_SINGLE_MMAP: one mapping of the larger size serves both rings.
+    if (sqRingSize > cqRingSize) cqRingSize = sqRingSize; else sqRingSize = cqRingSize;
+  }
+  // The seed maps the SQE array unaligned (sq_entries * 64); mmap rounds it up to pages.
+  const size_t sqesSize = static_cast<size_t>(p.sq_entries) * sizeof(abi::io_uring_sqe);
+  const int prot = PROT_READ | PROT_WRITE;
+  const int flags = MAP_SHARED | MAP_POPULATE;
+
+  void* sq = nullptr;
+  void* cq = nullptr;
+  void* sqes = nullptr;
+  int r = sys::Mmap(sqRingSize, prot, flags, ringFd, abi::OFF_SQ_RING, &sq);
+  if (r < 0) return r;
+  if (useSingle) {
+    cq = sq;
+  } else {
+    r = sys::Mmap(cqRingSize, prot, flags, ringFd, abi::OFF_CQ_RING, &cq);
+    if (r < 0) goto unmap_sq;  // the seed leaks the SQ mapping here
+  }
+  r = sys::Mmap(sqesSize, prot, flags, ringFd, abi::OFF_SQES, &sqes);
+  if (r < 0) goto unmap_cq;  // ... and both here
+
+  mem->sqRing = sq;
+  mem->cqRing = cq;
+  mem->sqesMap = sqes;
+  mem->sqRingSize = sqRingSize;
+  mem->cqRingSize = cqRingSize;
+  mem->sqesSize = sqesSize;
+  mem->single = useSingle;
+  SetRingPointers(p, mem);
+  FillMappingInfo(*mem, info);
+  return 0;
+
+unmap_cq:
+  if (!useSingle) sys::Munmap(cq, cqRingSize);
+unmap_sq:
+  sys::Munmap(sq, sqRingSize);
+  return r;
+}
+
+void UnmapRings(RingMemory* mem) {
+  if (mem->sqesMap) sys::Munmap(mem->sqesMap, mem->sqesSize);
+  if (mem->cqRing && mem->cqRing != mem->sqRing) sys::Munmap(mem->cqRing, mem->cqRingSize);
+  if (mem->sqRing) sys::Munmap(mem->sqRing, mem->sqRingSize);
+  *mem = RingMemory{};
+}
+
+// ---------------------------------------------------------------------------
+// Bounded io_uring_enter
+// ---------------------------------------------------------------------------
+int EnterBounded(int ringFd, uint32_t features, uint32_t ringFlags, uint32_t toSubmit, uint32_t waitNr,
+                 int timeoutMs, bool forcePoll) {
+  // DEFER_TASKRUN rings post completions only while the task is inside io_uring_enter with
+  // GETEVENTS, so every enter on such a ring asks for events (min_complete 0 returns at once).
+  const uint32_t getevents = (ringFlags & abi::SETUP_DEFER_TASKRUN) ? abi::ENTER_GETEVENTS : 0;
+
+  if (waitNr == 0) {
+    for (;;) {
+      int r = sys::IoUringEnter(ringFd, toSubmit, 0, getevents, nullptr, 0);
+      if (r != -EINTR) return r;
+    }
+  }
+  if (timeoutMs < 0) timeoutMs = 0;
+  const int64_t deadline = MonotonicMs() + timeoutMs;
+
+  if ((features & abi::FEAT_EXT_ARG) && !forcePoll) {
+    // The kernel bounds the wait itself: GETEVENTS | EXT_ARG with a relative timeout.
+    for (;;) {
+      int64_t remaining = deadline - MonotonicMs();
+      if (remaining < 0) remaining = 0;
+      abi::kernel_timespec ts;
+      ts.tv_sec = remaining / 1000;
+      ts.tv_nsec = (remaining % 1000) * 1000000LL;
+      abi::io_uring_getevents_arg arg{};
+      arg.ts = reinterpret_cast<uint64_t>(&ts);
+      int r = sys::IoUringEnter(ringFd, toSubmit, waitNr, abi::ENTER_GETEVENTS | abi::ENTER_EXT_ARG, &arg,
+                                sizeof(arg));
+      if (r == -ETIMEDOUT) return -ETIME;
+      if (r != -EINTR) return r;
+      // EINTR: the seed retries; SQEs already consumed are not submitted twice (the kernel takes
+      // at most what lies between its head and our tail).
+    }
+  }
+
+  // No EXT_ARG (kernels < 5.11): submit without waiting, then poll() the ring fd, which reports
+  // POLLIN when the CQ ring has entries, in slices so that task work gets run in between.
+  int submitted = 0;
+  if (toSubmit > 0) {
+    for (;;) {
+      int r = sys::IoUringEnter(ringFd, toSubmit, 0, getevents, nullptr, 0);
+      if (r == -EINTR) continue;
+      if (r < 0) return r;
+      submitted = r;
+      break;
+    }
+  }
+  for (;;) {
+    // Run pending task work (COOP_TASKRUN / DEFER_TASKRUN) so completions reach the CQ ring.
+    int r = sys::IoUringEnter(ringFd, 0, 0, abi::ENTER_GETEVENTS, nullptr, 0);
+    if (r < 0 && r != -EINTR) return r;
+    int64_t remaining = deadline - MonotonicMs();
+    struct pollfd pfd;
+    pfd.fd = ringFd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    int slice = remaining > 50 ? 50 : static_cast<int>(remaining < 0 ? 0 : remaining);
+    r = sys::Poll(&pfd, 1, slice);
+    if (r < 0 && r != -EINTR) return r;
+    if (r > 0 && (pfd.revents & POLLIN)) {
+      sys::IoUringEnter(ringFd, 0, 0, abi::ENTER_GETEVENTS, nullptr, 0);
+      return submitted;
+    }
+    if (remaining <= 0) return -ETIME;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The setup ladder, shared by both rings
+// ---------------------------------------------------------------------------
+static void Record(SetupReport* rep, AttemptStage stage, uint32_t entries, uint32_t flags, int res) {
+  if (!rep || rep->attemptCount >= kMaxAttempts) return;
+  rep->attempts[rep->attemptCount++] = SetupAttempt{stage, entries, flags, res};
+}
+
+int RunSetupLadder(uint32_t entries, const SetupOptions& opts, MapStyle style, SetupReport* rep, int* fdOut,
+                   abi::io_uring_params* paramsOut, RingMemory* mem) {
+  const uint32_t* flagSets = opts.flagSets ? opts.flagSets : kSeedFlagSets;
+  int flagSetCount = opts.flagSets ? opts.flagSetCount : 2;
+  if (flagSetCount < 1 || flagSetCount > kMaxFlagSets) return -EINVAL;
+
+  uint32_t tries = entries;
+  int flagSetIdx = 0;
+  for (;;) {
+    abi::io_uring_params params{};
+    params.flags = flagSets[flagSetIdx];
+    int fd = sys::IoUringSetup(tries, &params);
+    Record(rep, AttemptStage::Setup, tries, params.flags, fd);
+    if (fd < 0) {
+      // EINVAL: the kernel does not know these flags -> next flag set, while one is left.
+      if (fd == -EINVAL && flagSetIdx < flagSetCount - 1) {
+        flagSetIdx++;
+        continue;
+      }
+      // ENOMEM: halve the entries down to the minimum.
+      if (fd == -ENOMEM && tries > kMinEntries) {
+        tries /= 2;
+        if (tries < kMinEntries) tries = kMinEntries;
+        continue;
+      }
+      if (rep) rep->res = fd;
+      return fd;
+    }
+    RingMapping info;
+    int r = style == MapStyle::Separate
+                ? MapRingsSeparate(fd, params, mem, &info)
+                : MapRingsSingle(fd, params, (params.features & abi::FEAT_SINGLE_MMAP) != 0, mem, &info);
+    Record(rep, AttemptStage::Mmap, tries, params.flags, r);
+    if (r < 0) {
+      sys::Close(fd);
+      if (r == -ENOMEM && tries > kMinEntries) {
+        tries /= 2;
+        if (tries < kMinEntries) tries = kMinEntries;
+        continue;
+      }
+      if (rep) rep->res = r;
+      return r;
+    }
+    *fdOut = fd;
+    *paramsOut = params;
+    if (rep) {
+      rep->res = 0;
+      rep->ok = true;
+      rep->params = params;
+      rep->mapping = info;
+    }
+    return 0;
+  }
+}
+
+void RegisterMaxWorkers(int ringFd, MaxWorkersRecord* rec) {
+  // [0] = bounded workers, [1] = unbounded; the kernel writes the previous limits back.
+  uint32_t limits[2] = {4, 4};
+  int r = sys::IoUringRegister(ringFd, abi::REGISTER_IOWQ_MAX_WORKERS, limits, 2);
+  if (!rec) return;  // the seed ignores the result; callers that pass a record keep it
+  rec->attempted = true;
+  rec->requested[0] = 4;
+  rec->requested[1] = 4;
+  rec->res = r < 0 ? r : 0;
+  if (r >= 0) {
+    rec->previous[0] = limits[0];
+    rec->previous[1] = limits[1];
+  }
+}
+
+// ---------------------------------------------------------------------------
+// SendRing
+// ---------------------------------------------------------------------------
+struct SendRing::Slot {
+  enum State : uint8_t { Free, Pending, Completed, Abandoned };
+  State state;
+  bool isRecv;
+  uint64_t userData;
+  int32_t res;
+  uint32_t flags;
+  struct msghdr* callerMsg;  // Recvmsg: where namelen/controllen/flags are copied back
+  // Storage that lives until the completion, like the seed's pendingSend heap copies.
+  struct msghdr msg;
+  struct iovec iov;
+  alignas(16) uint8_t name[kSendCopySize];
+  alignas(16) uint8_t control[kSendCopySize];
+};
+
+SendRing::SendRing() = default;
+
+SendRing::~SendRing() { Close(); }
+
+int SendRing::Setup(const SetupOptions& opts, SetupReport* report) {
+  if (fd_ >= 0) return -EBUSY;
+  uint32_t entries = opts.entries;
+  if (entries == 0) entries = kDefaultSendEntries;
+  if (entries < kMinEntries) entries = kMinEntries;
+  waitTimeoutMs_ = opts.waitTimeoutMs;
+  forcePoll_ = opts.forcePollWait;
+
+  int r = RunSetupLadder(entries, opts, MapStyle::Separate, report, &fd_, &params_, &mem_);
+  if (r < 0) return r;
+
+  // Slot table: a power of two comfortably above everything that can be in flight at once.
+  uint32_t want = params_.cq_entries * 2;
+  if (want < 64) want = 64;
+  uint32_t n = 1;
+  while (n < want) n <<= 1;
+  slots_ = new (std::nothrow) Slot[n];
+  if (!slots_) {
+    Close();
+    if (report) report->res = -ENOMEM;
+    return -ENOMEM;
+  }
+  for (uint32_t i = 0; i < n; i++) slots_[i].state = Slot::Free;
+  slotMask_ = n - 1;
+  sqTailLocal_ = __atomic_load_n(mem_.sqTail, __ATOMIC_RELAXED);
+  nextUserData_ = 1;
+
+  if (opts.registerMaxWorkers) RegisterMaxWorkers(fd_, report ? &report->maxWorkers : nullptr);
+  return 0;
+}
+
+SendRing::Slot* SendRing::slotFor(uint64_t userData) {
+  if (!slots_) return nullptr;
+  Slot* s = &slots_[userData & slotMask_];
+  return (s->state != Slot::Free && s->userData == userData) ? s : nullptr;
+}
+
+// user_data keeps counting up as in the seed; a value whose slot is still taken (an abandoned
+// operation the kernel has not completed yet) is skipped, so lookups stay O(1) with no map.
+int SendRing::allocSlot(uint32_t* index) {
+  for (uint32_t i = 0; i <= slotMask_; i++) {
+    uint64_t ud = nextUserData_++;
+    if (ud == 0) ud = nextUserData_++;
+    Slot* s = &slots_[ud & slotMask_];
+    if (s->state == Slot::Free) {
+      s->userData = ud;
+      *index = static_cast<uint32_t>(ud & slotMask_);
+      return 0;
+    }
+  }
+  return -EBUSY;
+}
+
+int SendRing::submitAndWait(uint32_t submit, uint32_t wait) {
+  int r = EnterBounded(fd_, params_.features, params_.flags, submit, wait, waitTimeoutMs_, forcePoll_);
+  if (r < 0) return r;
+  uint32_t consumed = static_cast<uint32_t>(r);
+  unsubmitted_ = consumed >= unsubmitted_ ? 0 : unsubmitted_ - consumed;
+  return 0;
+}
+
+// getSqeLocked: take the next SQE; when the ring is full wait for the kernel (bounded).
+int SendRing::getSqe(abi::io_uring_sqe** out) {
+  for (int iterations = 0;; iterations++) {
+    // Acquire: the kernel advances the SQ head after it has read the SQEs; we may only
+    // overwrite an SQE once we have seen the head move past it.
+    uint32_t head = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
+    uint32_t entries = *mem_.sqRingEntries;
+    if (sqTailLocal_ - head < entries) {
+      uint32_t idx = sqTailLocal_ & *mem_.sqRingMask;
+      abi::io_uring_sqe* sqe = &mem_.sqes[idx];
+      memset(sqe, 0, sizeof(*sqe));
+      if (mem_.sqArray) mem_.sqArray[idx] = idx;
+      sqTailLocal_++;
+      unsubmitted_++;
+      *out = sqe;
+      return 0;
+    }
+    // Full. The seed waits for one completion without submitting (submit 0, wait 1), which can
+    // never finish when the ring is full of SQEs not yet submitted; we hand the kernel those
+    // first so a batch larger than the ring makes progress instead of timing out.
+    int r = submitAndWait(unsubmitted_, 1);
+    if (r < 0) return r;
+  }
+}
+
+// Publish our SQ tail. Release: the SQE contents (and the msghdr they point at) must be visible
+// to the kernel before it can observe the new tail.
+static inline void PublishTail(const RingMemory& mem, uint32_t tail) {
+  __atomic_store_n(mem.sqTail, tail, __ATOMIC_RELEASE);
+}
+
+int SendRing::enqueueSendmsg(int fd, const struct msghdr* msg, uint32_t msgFlags, uint64_t* userData) {
+  if (!msg) return -EINVAL;
+  if (msg->msg_iovlen > 1) return -ENOTSUP;  // the seed copies one iovec
+  if (msg->msg_name && msg->msg_namelen > kSendCopySize) return -EINVAL;
+  if (msg->msg_control && msg->msg_controllen > kSendCopySize) return -EINVAL;
+  uint32_t index;
+  int r = allocSlot(&index);
+  if (r < 0) return r;
+  abi::io_uring_sqe* sqe;
+  r = getSqe(&sqe);
+  if (r < 0) return r;  // the slot was never marked pending: still free
+
+  Slot& s = slots_[index];
+  s.isRecv = false;
+  s.callerMsg = nullptr;
+  s.res = 0;
+  s.flags = 0;
+  s.msg = *msg;
+  if (msg->msg_iov && msg->msg_iovlen == 1) {
+    s.iov = msg->msg_iov[0];
+    s.msg.msg_iov = &s.iov;
+  }
+  if (msg->msg_name && msg->msg_namelen > 0) {
+    memcpy(s.name, msg->msg_name, msg->msg_namelen);
+    s.msg.msg_name = s.name;
+  }
+  if (msg->msg_control && msg->msg_controllen > 0) {
+    memcpy(s.control, msg->msg_control, msg->msg_controllen);
+    s.msg.msg_control = s.control;
+  }
+  s.state = Slot::Pending;
+
+  sqe->opcode = abi::OP_SENDMSG;
+  sqe->fd = fd;
+  sqe->addr = reinterpret_cast<uint64_t>(&s.msg);
+  sqe->len = 0;
+  sqe->msg_flags = msgFlags;
+  sqe->flags = 0;
+  sqe->user_data = s.userData;
+  PublishTail(mem_, sqTailLocal_);
+  *userData = s.userData;
+  return 0;
+}
+
+int SendRing::enqueueRecvmsg(int fd, struct msghdr* msg, uint32_t msgFlags, uint64_t* userData) {
+  if (!msg) return -EINVAL;
+  if (msg->msg_iov) {
+    if (msg->msg_iovlen == 0) return -EINVAL;
+    if (msg->msg_iovlen > 1) return -ENOTSUP;
+  }
+  uint32_t index;
+  int r = allocSlot(&index);
+  if (r < 0) return r;
+  abi::io_uring_sqe* sqe;
+  r = getSqe(&sqe);
+  if (r < 0) return r;
+
+  Slot& s = slots_[index];
+  s.isRecv = true;
+  s.callerMsg = msg;
+  s.res = 0;
+  s.flags = 0;
+  s.msg = *msg;  // name/control/payload point at the caller's buffers, as in the seed
+  if (msg->msg_iov) {
+    s.iov = msg->msg_iov[0];
+    s.msg.msg_iov = &s.iov;
+    s.msg.msg_iovlen = 1;
+  }
+  s.state = Slot::Pending;
+
+  sqe->opcode = abi::OP_RECVMSG;
+  sqe->fd = fd;
+  sqe->addr = reinterpret_cast<uint64_t>(&s.msg);
+  sqe->len = 0;
+  sqe->msg_flags = msgFlags;
+  sqe->flags = 0;
+  sqe->user_data = s.userData;
+  PublishTail(mem_, sqTailLocal_);
+  *userData = s.userData;
+  return 0;
+}
+
+// popCqeLocked: the next CQE, waiting (bounded) when the CQ ring is empty.
+int SendRing::popCqe(abi::io_uring_cqe* out) {
+  for (;;) {
+    // Acquire on the kernel's tail: the kernel fills the CQE and then stores the tail with
+    // release semantics, so after this load the CQE contents are visible to us.
+    uint32_t tail = __atomic_load_n(mem_.cqTail, __ATOMIC_ACQUIRE);
+    uint32_t head = __atomic_load_n(mem_.cqHead, __ATOMIC_RELAXED);  // only we write it
+    if (head != tail) {
+      const abi::io_uring_cqe* cqe = &mem_.cqes[head & *mem_.cqRingMask];
+      *out = *cqe;
+      // Release: our reads of this CQE must complete before the kernel may reuse its slot.
+      __atomic_store_n(mem_.cqHead, head + 1, __ATOMIC_RELEASE);
+      return 0;
+    }
+    int r = submitAndWait(0, 1);
+    if (r < 0) return r;
+  }
+}
+
+// waitForCqeLocked: drain CQEs until the one for `userData`; others are kept in their slots.
+int SendRing::waitForCqe(uint64_t userData, abi::io_uring_cqe* out) {
+  Slot* mine = slotFor(userData);
+  if (mine && mine->state == Slot::Completed) {
+    out->user_data = userData;
+    out->res = mine->res;
+    out->flags = mine->flags;
+    return 0;
+  }
+  const int maxIterations = 1000;  // the seed's guard against a runaway loop
+  for (int iterations = 0;; iterations++) {
+    if (iterations >= maxIterations) return -EIO;
+    abi::io_uring_cqe cqe;
+    int r = popCqe(&cqe);
+    if (r < 0) return r;
+    if (cqe.user_data == userData) {
+      *out = cqe;
+      return 0;
+    }
+    Slot* other = slotFor(cqe.user_data);
+    if (!other) {
+      unknownCompletions_++;
+      continue;
+    }
+    if (other->state == Slot::Abandoned) {
+      other->state = Slot::Free;  // the kernel is done with its memory now
+      continue;
+    }
+    // Pending (or a duplicate for a Completed slot: overwritten, as the seed does).
+    other->state = Slot::Completed;
+    other->res = cqe.res;
+    other->flags = cqe.flags;
+  }
+}
+
+void SendRing::releaseSlot(uint64_t userData) {
+  Slot* s = slotFor(userData);
+  if (!s) return;
+  if (s->isRecv && s->callerMsg) {
+    s->callerMsg->msg_namelen = s->msg.msg_namelen;
+    s->callerMsg->msg_controllen = s->msg.msg_controllen;
+    s->callerMsg->msg_flags = s->msg.msg_flags;
+  }
+  s->state = Slot::Free;
+}
+
+// abortPending*: give up on an operation. A slot whose CQE has not arrived stays reserved
+// (Abandoned) so its msghdr copy outlives the kernel's use of it; it is freed by its CQE.
+void SendRing::abortPending(uint64_t userData) {
+  Slot* s = slotFor(userData);
+  if (!s) return;
+  if (s->state == Slot::Completed) {
+    s->state = Slot::Free;
+    return;
+  }
+  s->state = Slot::Abandoned;
+  if (s->isRecv) {
+    // A receive points at the caller's buffers: cancel it so the kernel cannot write into them
+    // after we return.
+    abi::io_uring_sqe* sqe;
+    if (getSqe(&sqe) == 0) {
+      sqe->opcode = abi::OP_ASYNC_CANCEL;
+      sqe->fd = -1;
+      sqe->addr = userData;
+      sqe->user_data = 0;
+      PublishTail(mem_, sqTailLocal_);
+      submitAndWait(unsubmitted_, 0);
+    }
+    s->callerMsg = nullptr;
+  }
+}
+
+int SendRing::Sendmsg(int fd, const struct msghdr* msg, uint32_t msgFlags, uint32_t payloadLen) {
+  (void)payloadLen;  // the seed only logs it when the kernel reports 0 bytes
+  if (fd_ < 0) return -EBADF;
+  uint64_t ud;
+  int r = enqueueSendmsg(fd, msg, msgFlags, &ud);
+  if (r < 0) return r;
+  r = submitAndWait(1, 1);
+  if (r < 0) {
+    abortPending(ud);
+    return r;
+  }
+  abi::io_uring_cqe cqe;
+  r = waitForCqe(ud, &cqe);
+  if (r < 0) {
+    abortPending(ud);
+    return r;
+  }
+  releaseSlot(ud);
+  return cqe.res;
+}
+
+int SendRing::SendmsgBatch(BatchEntry* entries, size_t count) {
+  if (count == 0) return 0;
+  if (fd_ < 0) return -EBADF;
+  size_t prepared = 0;
+  for (size_t i = 0; i < count; i++) {
+    BatchEntry& e = entries[i];
+    e.res = 0;
+    e.flags = 0;
+    e.err = 0;
+    int r = enqueueSendmsg(e.fd, e.msg, e.msgFlags, &e.userData);
+    if (r < 0) {
+      for (size_t j = 0; j < prepared; j++) abortPending(entries[j].userData);
+      return r;
+    }
+    prepared++;
+  }
+  // One submit of everything not yet handed to the kernel, waiting for all of them.
+  int r = submitAndWait(unsubmitted_, static_cast<uint32_t>(count));
+  if (r < 0) {
+    for (size_t i = 0; i < prepared; i++) abortPending(entries[i].userData);
+    return r;
+  }
+  const int savedTimeout = waitTimeoutMs_;
+  for (size_t i = 0; i < count; i++) {
+    BatchEntry& e = entries[i];
+    abi::io_uring_cqe cqe;
+    r = waitForCqe(e.userData, &cqe);
+    if (r < 0) {
+      e.err = r;
+      abortPending(e.userData);
+      // After one wait ran out, only reap what is already there: the whole call stays bounded
+      // by one timeout instead of one per entry.
+      if (r == -ETIME) waitTimeoutMs_ = 0;
+      continue;
+    }
+    e.res = cqe.res;
+    e.flags = cqe.flags;
+    releaseSlot(e.userData);
+  }
+  waitTimeoutMs_ = savedTimeout;
+  return 0;
+}
+
+int SendRing::Recvmsg(int fd, struct msghdr* msg, uint32_t msgFlags, uint32_t* cqeFlags) {
+  if (fd_ < 0) return -EBADF;
+  uint64_t ud;
+  int r = enqueueRecvmsg(fd, msg, msgFlags, &ud);
+  if (r < 0) return r;
+  r = submitAndWait(1, 1);
+  if (r < 0) {
+    abortPending(ud);
+    return r;
+  }
+  abi::io_uring_cqe cqe;
+  r = waitForCqe(ud, &cqe);
+  if (r < 0) {
+    abortPending(ud);
+    return r;
+  }
+  releaseSlot(ud);
+  if (cqeFlags) *cqeFlags = cqe.flags;
+  return cqe.res;
+}
+
+int SendRing::Nop(int32_t* cqeRes) {
+  if (fd_ < 0) return -EBADF;
+  uint32_t index;
+  int r = allocSlot(&index);
+  if (r < 0) return r;
+  abi::io_uring_sqe* sqe;
+  r = getSqe(&sqe);
+  if (r < 0) return r;
+  Slot& s = slots_[index];
+  s.isRecv = false;
+  s.callerMsg = nullptr;
+  s.state = Slot::Pending;
+  sqe->opcode = abi::OP_NOP;
+  sqe->fd = -1;
+  sqe->user_data = s.userData;
+  PublishTail(mem_, sqTailLocal_);
+  uint64_t ud = s.userData;
+  r = submitAndWait(1, 1);
+  if (r < 0) {
+    abortPending(ud);
+    return r;
+  }
+  abi::io_uring_cqe cqe;
+  r = waitForCqe(ud, &cqe);
+  if (r < 0) {
+    abortPending(ud);
+    return r;
+  }
+  releaseSlot(ud);
+  if (cqeRes) *cqeRes = cqe.res;
+  return 0;
+}
+
+void SendRing::Close() {
+  if (fd_ >= 0 && slots_) {
+    // Cancel receives still in flight (they point at caller memory) before the ring goes away.
+    bool anyRecv = false;
+    for (uint32_t i = 0; i <= slotMask_; i++) {
+      Slot& s = slots_[i];
+      if ((s.state == Slot::Pending || s.state == Slot::Abandoned) && s.isRecv) {
+        abi::io_uring_sqe* sqe;
+        if (getSqe(&sqe) != 0) break;
+        sqe->opcode = abi::OP_ASYNC_CANCEL;
+        sqe->fd = -1;
+        sqe->addr = s.userData;
+        sqe->user_data = 0;
+        anyRecv = true;
+      }
+    }
+    if (anyRecv) {
+      PublishTail(mem_, sqTailLocal_);
+      submitAndWait(unsubmitted_, 0);
+    }
+  }
+  UnmapRings(&mem_);
+  if (fd_ >= 0) sys::Close(fd_);
+  fd_ = -1;
+  delete[] slots_;
+  slots_ = nullptr;
+  slotMask_ = 0;
+  unsubmitted_ = 0;
+}
+
+}  // namespace uring
