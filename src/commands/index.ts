@@ -9,6 +9,8 @@ export interface CommandIo {
   /** stdout is a terminal (colour and progress bars only then) */
   stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
+  /** terminal width for wrapping (undefined on a pipe) */
+  columns?: number;
   env: NodeJS.ProcessEnv;
 }
 

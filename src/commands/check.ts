@@ -1,0 +1,100 @@
+// `uring-probe check`: run every probe against this kernel and print the report (human or JSON), exit code = verdict.
+import { randomBytes } from 'node:crypto';
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { Argv } from 'yargs';
+import { runCheck } from '../check.js';
+import { DEFAULT_CHECK_OPTIONS, type CheckOptions } from '../probes/spec.js';
+import { renderHuman } from '../report/human.js';
+import { renderJson } from '../report/json.js';
+import { UsageError } from '../usage-error.js';
+import type { CliCommand, CommandIo } from './index.js';
+
+export type OutputFormat = 'human' | 'json';
+
+/** --json wins as a shorthand; --json together with --format human is a contradiction. */
+export function outputFormat(argv: Record<string, unknown>): OutputFormat {
+  const format = argv.format as string | undefined;
+  if (argv.json === true) {
+    if (format !== undefined && format !== 'json') {
+      throw new UsageError(`--json contradicts --format ${format}`, 'pass only one of them');
+    }
+    return 'json';
+  }
+  return format === 'json' ? 'json' : 'human';
+}
+
+/** --timeout: a positive whole number of milliseconds. */
+export function timeoutFrom(value: unknown): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n <= 0 || n > 600_000) {
+    throw new UsageError(
+      `--timeout must be a whole number of milliseconds between 1 and 600000, got '${String(value)}'`,
+      `pass e.g. --timeout ${DEFAULT_CHECK_OPTIONS.timeoutMs}`,
+    );
+  }
+  return n;
+}
+
+/** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
+export function useColor(io: CommandIo, toFile: boolean): boolean {
+  const noColor = io.env.NO_COLOR;
+  return !toFile && io.stdoutIsTTY && (noColor === undefined || noColor === '');
+}
+
+/** Write `text` to `path` atomically: a temp file in the same directory, then rename over the target. */
+export function writeFileAtomic(path: string, text: string): void {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    writeFileSync(temp, text, { mode: 0o644 });
+    renameSync(temp, path);
+  } catch (err) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      /* the temp file was never created */
+    }
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new UsageError(`cannot write --output ${path} (${code})`, 'choose a writable path in an existing directory');
+  }
+}
+
+export function checkOptionsFrom(argv: Record<string, unknown>): CheckOptions {
+  return {
+    ...DEFAULT_CHECK_OPTIONS,
+    timeoutMs: timeoutFrom(argv.timeout ?? DEFAULT_CHECK_OPTIONS.timeoutMs),
+    bench: argv.bench !== false,
+  };
+}
+
+export const checkCommand: CliCommand = {
+  command: 'check',
+  describe: 'Probe this kernel for the seed\'s io_uring UDP data path and print a report',
+  builder(yargs: Argv): Argv {
+    return yargs
+      .option('json', { type: 'boolean', describe: 'Print the report as JSON (same as --format json)' })
+      .option('format', { type: 'string', choices: ['human', 'json'], describe: 'Output format' })
+      .option('output', { alias: 'o', type: 'string', describe: 'Write the report to FILE (atomically) instead of stdout' })
+      .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Show facts, remediation and the setup ladder of every probe' })
+      .option('bench', { type: 'boolean', default: true, describe: 'Run the throughput probe (--no-bench leaves it out)' })
+      .option('timeout', { requiresArg: true, default: DEFAULT_CHECK_OPTIONS.timeoutMs, describe: 'Time bound of one kernel probe, in ms (its process is killed past it)' })
+      .example('$0 check', 'human report; exit code = verdict')
+      .example('$0 check --json --no-bench -o report.json', 'JSON report to a file, without the throughput probe');
+  },
+  async run(argv, io): Promise<number> {
+    const format = outputFormat(argv);
+    const options = checkOptionsFrom(argv);
+    const output = typeof argv.output === 'string' && argv.output !== '' ? argv.output : null;
+    if (argv.output !== undefined && output === null) {
+      throw new UsageError('--output needs a file name', 'pass e.g. --output report.json');
+    }
+    const report = await runCheck(options);
+    const text =
+      format === 'json'
+        ? renderJson(report)
+        : renderHuman(report, { color: useColor(io, output !== null), verbose: argv.verbose === true, width: io.columns });
+    if (output !== null) writeFileAtomic(output, text);
+    else io.stdout.write(text);
+    return report.exitCode;
+  },
+};

@@ -1,0 +1,202 @@
+// Probe `environment`: kernel, distribution, container/VM hints, seccomp, io_uring sysctls, identity, caps, memlock, LSMs.
+import { existsSync } from 'node:fs';
+import { machine, release, version } from 'node:os';
+import { readDistribution, readTextOrNull } from '../host.js';
+import type { Facts, FactValue, ProbeResult } from '../types.js';
+import type { RefusalContext } from './reasons.js';
+import { asNumber, asRecord, probeResult } from './result.js';
+import type { ProbeSpec } from './spec.js';
+
+/** Capability numbers -> names (linux/capability.h), for decoding CapEff. */
+const CAPABILITY_NAMES = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL',
+  'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE',
+  'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE',
+  'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT',
+  'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE',
+  'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG',
+  'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
+];
+
+export function decodeCapabilities(hexMask: string): string[] {
+  const mask = BigInt(`0x${hexMask}`);
+  const names: string[] = [];
+  for (let bit = 0; bit < 64; bit++) {
+    if ((mask >> BigInt(bit)) & 1n) names.push(CAPABILITY_NAMES[bit] ?? `CAP_${bit}`);
+  }
+  return names;
+}
+
+/** `Key:\tvalue` lines of /proc/self/status. */
+function procStatus(): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const line of (readTextOrNull('/proc/self/status') ?? '').split('\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) map.set(line.slice(0, i), line.slice(i + 1).trim());
+  }
+  return map;
+}
+
+function intOrNull(text: string | null | undefined): number | null {
+  if (text === null || text === undefined) return null;
+  const n = Number.parseInt(text.trim(), 10);
+  return Number.isFinite(n) ? n : null;
+}
+
+function sysctl(name: string): number | null {
+  return intOrNull(readTextOrNull(`/proc/sys/${name.replace(/\./g, '/')}`));
+}
+
+/** RLIMIT_MEMLOCK soft/hard in bytes ('unlimited' kept as a string), from /proc/self/limits. */
+function memlockLimits(): { soft: number | string | null; hard: number | string | null } {
+  const line = (readTextOrNull('/proc/self/limits') ?? '').split('\n').find((l) => l.startsWith('Max locked memory'));
+  if (!line) return { soft: null, hard: null };
+  const fields = line.slice('Max locked memory'.length).trim().split(/\s+/);
+  const parse = (v: string | undefined): number | string | null =>
+    v === undefined ? null : v === 'unlimited' ? 'unlimited' : intOrNull(v);
+  return { soft: parse(fields[0]), hard: parse(fields[1]) };
+}
+
+function containerHints(): string[] {
+  const hints: string[] = [];
+  if (existsSync('/.dockerenv')) hints.push('/.dockerenv exists');
+  if (existsSync('/run/.containerenv')) hints.push('/run/.containerenv exists');
+  const cgroup = readTextOrNull('/proc/1/cgroup') ?? '';
+  const m = /(docker|containerd|kubepods|libpod|lxc|crio)/.exec(cgroup);
+  if (m) hints.push(`/proc/1/cgroup mentions ${m[1]}`);
+  if (process.env.container) hints.push(`container=${process.env.container}`);
+  const rootMount = (readTextOrNull('/proc/self/mountinfo') ?? '')
+    .split('\n')
+    .find((l) => l.split(' ')[4] === '/');
+  if (rootMount) {
+    const fsType = rootMount.split(' - ')[1]?.split(' ')[0];
+    if (fsType === 'overlay') hints.push('root filesystem is overlay');
+  }
+  return hints;
+}
+
+function vmHints(): string[] {
+  const hints: string[] = [];
+  const cpuinfo = readTextOrNull('/proc/cpuinfo') ?? '';
+  if (/^flags\s*:.*\bhypervisor\b/m.test(cpuinfo)) hints.push('cpuinfo flag hypervisor');
+  for (const f of ['sys_vendor', 'product_name']) {
+    const v = readTextOrNull(`/sys/class/dmi/id/${f}`)?.trim();
+    if (v && /(kvm|qemu|vmware|virtualbox|xen|microsoft|amazon ec2|google|bochs|hyper-v|openstack|firecracker)/i.test(v)) {
+      hints.push(`dmi ${f}: ${v}`);
+    }
+  }
+  if (existsSync('/proc/xen')) hints.push('/proc/xen exists');
+  if (existsSync('/sys/hypervisor/type')) {
+    const t = readTextOrNull('/sys/hypervisor/type')?.trim();
+    if (t) hints.push(`/sys/hypervisor/type: ${t}`);
+  }
+  return hints;
+}
+
+/** Active LSMs from securityfs, else inferred from SELinux/AppArmor files; null when we cannot tell. */
+function activeLsms(): { lsms: string[] | null; source: string } {
+  const listed = readTextOrNull('/sys/kernel/security/lsm');
+  if (listed !== null) return { lsms: listed.trim().split(',').filter(Boolean), source: '/sys/kernel/security/lsm' };
+  const inferred: string[] = [];
+  let known = false;
+  const enforce = readTextOrNull('/sys/fs/selinux/enforce');
+  if (enforce !== null) {
+    known = true;
+    inferred.push('selinux');
+  }
+  const apparmor = readTextOrNull('/sys/module/apparmor/parameters/enabled');
+  if (apparmor !== null) {
+    known = true;
+    if (apparmor.trim() === 'Y') inferred.push('apparmor');
+  }
+  return known ? { lsms: inferred, source: 'inferred' } : { lsms: null, source: 'securityfs not mounted' };
+}
+
+/** Collect every environment fact; plain data, "could not tell" is null. */
+export function collectEnvironmentFacts(): Facts {
+  const status = procStatus();
+  const capEff = status.get('CapEff') ?? null;
+  const groups = (status.get('Groups') ?? '').split(/\s+/).filter(Boolean).map(Number);
+  const ioUringDisabled = sysctl('kernel.io_uring_disabled');
+  const ioUringGroup = sysctl('kernel.io_uring_group');
+  const sysctlPresent = existsSync('/proc/sys/kernel/io_uring_disabled');
+  const { soft, hard } = memlockLimits();
+  const { lsms, source } = activeLsms();
+  const container = containerHints();
+  const vm = vmHints();
+  const selinuxEnforce = intOrNull(readTextOrNull('/sys/fs/selinux/enforce'));
+  const apparmorEnabled = readTextOrNull('/sys/module/apparmor/parameters/enabled');
+  const selinuxContext = selinuxEnforce !== null ? readTextOrNull('/proc/self/attr/current')?.replace(/\0/g, '').trim() ?? null : null;
+  const facts: Record<string, FactValue> = {
+    kernelRelease: release(),
+    kernelVersion: version(),
+    arch: machine(),
+    distribution: readDistribution(),
+    container: { detected: container.length > 0 ? true : null, hints: container },
+    vm: { detected: vm.length > 0 ? true : null, hints: vm },
+    seccompMode: intOrNull(status.get('Seccomp')),
+    seccompFilters: intOrNull(status.get('Seccomp_filters')),
+    ioUringDisabled,
+    ioUringGroup,
+    ioUringSysctls: sysctlPresent ? 'present' : 'not on this kernel (< 6.6)',
+    uid: process.getuid?.() ?? null,
+    gid: process.getgid?.() ?? null,
+    groups,
+    capEff,
+    capabilities: capEff !== null ? decodeCapabilities(capEff) : null,
+    memlockSoft: soft,
+    memlockHard: hard,
+    lsms,
+    lsmSource: source,
+    selinuxEnforce,
+    apparmorEnabled: apparmorEnabled === null ? null : apparmorEnabled.trim() === 'Y',
+    selinuxContext,
+  };
+  return facts;
+}
+
+/** The view reasons.ts needs, read back from the environment probe's facts. */
+export function refusalContextFrom(environment: ProbeResult | undefined): RefusalContext {
+  const f = environment?.facts ?? {};
+  return {
+    ioUringDisabled: asNumber(f.ioUringDisabled),
+    ioUringGroup: asNumber(f.ioUringGroup),
+    gid: asNumber(f.gid),
+    groups: Array.isArray(f.groups) ? f.groups.filter((g): g is number => typeof g === 'number') : [],
+    capabilities: Array.isArray(f.capabilities) ? f.capabilities.filter((c): c is string => typeof c === 'string') : null,
+    seccompMode: asNumber(f.seccompMode),
+  };
+}
+
+function describe(facts: Facts): { status: 'pass' | 'warn'; summary: string } {
+  const parts = [`Linux ${String(facts.kernelRelease)} ${String(facts.arch)}`];
+  const container = asRecord(facts.container);
+  const vm = asRecord(facts.vm);
+  if (container?.detected === true) parts.push('container');
+  if (vm?.detected === true) parts.push('VM');
+  const seccomp = asNumber(facts.seccompMode);
+  parts.push(seccomp === null ? 'seccomp unknown' : seccomp === 2 ? `seccomp filter (${String(facts.seccompFilters)})` : seccomp === 1 ? 'seccomp strict' : 'no seccomp');
+  const disabled = asNumber(facts.ioUringDisabled);
+  parts.push(disabled === null ? 'no io_uring_disabled sysctl' : `io_uring_disabled=${disabled}`);
+  const soft = facts.memlockSoft;
+  parts.push(`memlock ${typeof soft === 'number' ? `${Math.round(soft / 1024)} KiB` : String(soft)}`);
+  if (disabled === 2) return { status: 'warn', summary: `${parts.join(', ')}: io_uring is disabled by sysctl` };
+  return { status: 'pass', summary: parts.join(', ') };
+}
+
+export const environmentProbe: ProbeSpec = {
+  id: 'environment',
+  title: 'Host environment',
+  kernel: false,
+  dependsOn: [],
+  async run(): Promise<ProbeResult> {
+    const facts = collectEnvironmentFacts();
+    const { status, summary } = describe(facts);
+    return probeResult(environmentProbe, {
+      status,
+      summary,
+      reason: status === 'warn' ? 'SYSCTL_DISABLED' : null,
+      facts,
+    });
+  },
+};

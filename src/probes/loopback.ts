@@ -1,0 +1,98 @@
+// Probe `loopback`: datagrams through the seed's send ring and receive pool over 127.0.0.1 (and ::1), every byte checked.
+import { networkInterfaces } from 'node:os';
+import { errnoName } from '../errno.js';
+import { loadAddon, type LoopbackResult } from '../native.js';
+import type { FactValue, ProbeResult, ReasonCode } from '../types.js';
+import { probeResult } from './result.js';
+import type { ProbeSpec } from './spec.js';
+
+/** One datagram of each size through Sendmsg (65507 = the largest IPv4 UDP payload), then a batch. */
+export const LOOPBACK_SIZES = [1, 64, 512, 1400, 8000, 65507];
+export const LOOPBACK_BATCH = 32;
+
+/** errnos that mean "there is no usable loopback", not "io_uring got it wrong". */
+const NO_LOOPBACK_ERRNOS = new Set(['EADDRNOTAVAIL', 'ENETUNREACH', 'ENODEV', 'ENETDOWN', 'EAFNOSUPPORT', 'EHOSTUNREACH']);
+
+export function hasIpv6Loopback(): boolean {
+  return Object.values(networkInterfaces()).some((addrs) =>
+    (addrs ?? []).some((a) => a.family === 'IPv6' && a.address === '::1'),
+  );
+}
+
+function familyFacts(r: LoopbackResult): FactValue {
+  return {
+    result: r.res === 0 ? 'ok' : errnoName(r.res),
+    stage: r.stage,
+    sendRing: r.sendRing,
+    recvRing: r.recvRing,
+    sendmsg: { ...r.sendmsg, firstErrno: r.sendmsg.firstErrno ? errnoName(r.sendmsg.firstErrno) : null },
+    batch: { ...r.batch, firstErrno: r.batch.firstErrno ? errnoName(r.batch.firstErrno) : null },
+    received: r.received,
+    expected: r.expected,
+    bytesOk: r.bytesOk,
+    lengthsOk: r.lengthsOk,
+    sourceOk: r.sourceOk,
+    mismatches: r.mismatches,
+    elapsedUs: r.elapsedUs,
+  };
+}
+
+interface Judgement {
+  reason: ReasonCode | null;
+  errno: string | null;
+  text: string;
+}
+
+/** What one family's run says: null reason = everything came back intact. */
+function judge(family: 4 | 6, r: LoopbackResult): Judgement {
+  const name = family === 4 ? '127.0.0.1' : '[::1]';
+  const firstErrno = r.res < 0 ? errnoName(r.res) : r.sendmsg.firstErrno ? errnoName(r.sendmsg.firstErrno) : r.batch.firstErrno ? errnoName(r.batch.firstErrno) : null;
+  if (firstErrno && NO_LOOPBACK_ERRNOS.has(firstErrno) && (r.stage === 'socket' || r.stage === 'bind' || r.stage === 'sendmsg' || r.stage === 'sendmsg-batch' || r.received === 0)) {
+    return { reason: 'NO_LOOPBACK', errno: firstErrno, text: `${name}: ${r.stage} failed with ${firstErrno}` };
+  }
+  if (r.res < 0 && (r.stage === 'send-ring' || r.stage === 'recv-ring' || r.stage === 'socket' || r.stage === 'bind')) {
+    return { reason: 'UNKNOWN', errno: firstErrno, text: `${name}: ${r.stage} failed with ${firstErrno ?? '?'}` };
+  }
+  const intact = r.received === r.expected && r.bytesOk && r.lengthsOk && r.sourceOk && r.sendmsg.errors === 0 && r.batch.errors === 0;
+  if (r.res < 0 || !intact) {
+    const what = [
+      r.received !== r.expected ? `${r.received}/${r.expected} datagrams arrived` : null,
+      r.bytesOk ? null : 'bytes differ',
+      r.lengthsOk ? null : 'lengths differ',
+      r.sourceOk ? null : 'source address wrong',
+      r.sendmsg.errors + r.batch.errors > 0 ? `${r.sendmsg.errors + r.batch.errors} send errors` : null,
+      r.res < 0 ? `${r.stage} failed with ${firstErrno ?? '?'}` : null,
+    ].filter((s): s is string => s !== null);
+    return { reason: 'DATA_MISMATCH', errno: firstErrno, text: `${name}: ${what.join(', ')}` };
+  }
+  return { reason: null, errno: null, text: `${name}: ${r.received}/${r.expected} datagrams intact` };
+}
+
+export const loopbackProbe: ProbeSpec = {
+  id: 'loopback',
+  title: 'UDP loopback through the seed\'s rings',
+  kernel: true,
+  dependsOn: ['ring-setup'],
+  async run(ctx): Promise<ProbeResult> {
+    const spec = loopbackProbe;
+    const addon = loadAddon();
+    const timeoutMs = Math.max(200, Math.min(2000, Math.floor(ctx.options.timeoutMs / 3)));
+    const families: Array<4 | 6> = hasIpv6Loopback() ? [4, 6] : [4];
+    const facts: Record<string, FactValue> = { sizes: LOOPBACK_SIZES, batch: LOOPBACK_BATCH };
+    if (!families.includes(6)) facts.ipv6 = 'no IPv6 loopback (::1 not configured)';
+    const verdicts: Judgement[] = [];
+    for (const family of families) {
+      const r = await addon.loopback({ family, sizes: LOOPBACK_SIZES, batch: LOOPBACK_BATCH, timeoutMs });
+      facts[`ipv${family}`] = familyFacts(r);
+      verdicts.push(judge(family, r));
+    }
+    // A wrong datagram anywhere is the decisive finding; "no loopback" only leaves it unchecked.
+    const mismatch = verdicts.find((v) => v.reason === 'DATA_MISMATCH' || v.reason === 'UNKNOWN');
+    const decisive = mismatch ?? verdicts.find((v) => v.reason !== null);
+    const summary = verdicts.map((v) => v.text).join('; ');
+    if (decisive) {
+      return probeResult(spec, { status: 'fail', summary, reason: decisive.reason, errno: decisive.errno, facts });
+    }
+    return probeResult(spec, { status: 'pass', summary: `${summary} (sizes ${LOOPBACK_SIZES.join('/')} + batch of ${LOOPBACK_BATCH})`, facts });
+  },
+};

@@ -1,0 +1,147 @@
+// Reason codes for io_uring refusals (errno + environment -> ReasonCode) and remediation text per reason.
+import type { ReasonCode } from '../types.js';
+
+/** What ring-setup needs to know about the environment to attribute a refusal. */
+export interface RefusalContext {
+  /** kernel.io_uring_disabled (0/1/2), null when the sysctl does not exist (< 6.6) or cannot be read */
+  ioUringDisabled: number | null;
+  /** kernel.io_uring_group (-1 = none), null when absent */
+  ioUringGroup: number | null;
+  gid: number | null;
+  groups: number[];
+  /** effective capabilities by name, e.g. 'CAP_SYS_ADMIN' */
+  capabilities: string[] | null;
+  /** Seccomp: line of /proc/self/status (0 none, 1 strict, 2 filter), null when unknown */
+  seccompMode: number | null;
+}
+
+function inIoUringGroup(ctx: RefusalContext): boolean {
+  const group = ctx.ioUringGroup;
+  if (group === null || group < 0) return false;
+  return ctx.gid === group || ctx.groups.includes(group);
+}
+
+function seccompFiltered(ctx: RefusalContext): boolean {
+  return ctx.seccompMode === 2;
+}
+
+/**
+ * Why io_uring_setup was refused, from its errno and what the environment probe saw.
+ * `atMinimum`: the refusal came at the smallest ring the ladder tries (matters for ENOMEM).
+ */
+export function setupRefusalReason(errno: string, ctx: RefusalContext, atMinimum = true): ReasonCode {
+  switch (errno) {
+    case 'EPERM':
+      if (ctx.ioUringDisabled === 2) return 'SYSCTL_DISABLED';
+      if (
+        ctx.ioUringDisabled === 1 &&
+        !inIoUringGroup(ctx) &&
+        !(ctx.capabilities ?? []).includes('CAP_SYS_ADMIN')
+      ) {
+        return 'NOT_IN_GROUP';
+      }
+      if (seccompFiltered(ctx)) return 'SECCOMP_BLOCKED';
+      return 'UNKNOWN';
+    case 'ENOSYS':
+      return seccompFiltered(ctx) ? 'SECCOMP_BLOCKED' : 'NOT_BUILT';
+    case 'EACCES':
+      return 'LSM_DENIED';
+    case 'EOPNOTSUPP':
+      return 'SANDBOX_BLOCKED';
+    case 'ENOMEM':
+      return atMinimum ? 'MEMLOCK_LIMIT' : 'RING_SHRUNK';
+    default:
+      return 'UNKNOWN';
+  }
+}
+
+/** The signal that killed a probe, seen from ring-setup: SIGSYS means a seccomp filter that kills. */
+export function killedProbeReason(probeId: string, signal: string | null): ReasonCode {
+  if (signal === 'SIGSYS' && probeId === 'ring-setup') return 'SECCOMP_BLOCKED';
+  return 'PROBE_KILLED';
+}
+
+/** One or two sentences: what to change, and where (from the io_uring field notes). */
+export const REMEDIATION: Record<ReasonCode, string> = {
+  SECCOMP_BLOCKED:
+    'A seccomp filter blocks the io_uring syscalls (Docker >= 25 and containerd 2.0 RuntimeDefault profiles do, Podman always has). ' +
+    'Run the service with a seccomp profile that allows io_uring_setup, io_uring_enter and io_uring_register, or keep the epoll path.',
+  SYSCTL_DISABLED:
+    'kernel.io_uring_disabled is 2, which turns io_uring off for every process (RHEL 10 default). ' +
+    'Set it to 0, or to 1 with kernel.io_uring_group naming the service\'s group (sysctl -w, persisted in /etc/sysctl.d/).',
+  NOT_IN_GROUP:
+    'kernel.io_uring_disabled is 1 and this user is neither in kernel.io_uring_group nor has CAP_SYS_ADMIN. ' +
+    'Add the service user to that group (systemd: SupplementaryGroups=) or set kernel.io_uring_group to the service\'s group.',
+  NOT_BUILT:
+    'The kernel has no io_uring (CONFIG_IO_URING=n or older than 5.1) and no seccomp filter is involved. ' +
+    'Boot a kernel built with CONFIG_IO_URING=y, or keep the epoll path on this host.',
+  LSM_DENIED:
+    'A Linux security module (SELinux: anon_inode io_uring_t create/map, io_uring class) denies io_uring to this domain. ' +
+    'Check the audit log for AVC denials and load a policy module that allows them for the service\'s domain.',
+  SANDBOX_BLOCKED:
+    'The sandbox this runs in refuses io_uring with EOPNOTSUPP (managed Kubernetes, gVisor and similar). ' +
+    'Ask the platform to allow io_uring for this workload, or keep the epoll path there.',
+  MEMLOCK_LIMIT:
+    'io_uring_setup fails with ENOMEM even at the smallest ring: on kernels <= 5.11 rings count against RLIMIT_MEMLOCK. ' +
+    'Raise the limit (systemd: LimitMEMLOCK=, or /etc/security/limits.conf memlock) or use a kernel >= 5.12.',
+  UNKNOWN:
+    'io_uring was refused for a reason this tool could not attribute. ' +
+    'Check the errno against the kernel\'s io_uring_setup(2) man page, dmesg and the audit log.',
+  FLAGS_FALLBACK:
+    'The kernel refused IORING_SETUP_COOP_TASKRUN (added in 5.19), so the rings run with CLAMP alone and more task-work interrupts. ' +
+    'It works; a kernel >= 5.19 removes the fallback.',
+  RING_SHRUNK:
+    'io_uring_setup returned ENOMEM, so the ring was halved below the requested entries. ' +
+    'Raise RLIMIT_MEMLOCK (systemd: LimitMEMLOCK=) or use a kernel >= 5.12, where rings no longer count against it.',
+  NO_WORKER_LIMIT:
+    'IORING_REGISTER_IOWQ_MAX_WORKERS was refused (kernel < 5.15): io-wq workers are unbounded and may grow to many threads under load. ' +
+    'Use a kernel >= 5.15 to bound them.',
+  NO_SINGLE_MMAP:
+    'The kernel lacks IORING_FEAT_SINGLE_MMAP (< 5.4): the rings are mapped three times, which still works. ' +
+    'A kernel >= 5.4 needs one mapping fewer per ring.',
+  POOL_TRUNCATED:
+    'The receive ring is smaller than the receive pool, so not every pooled RECVMSG can be queued at once. ' +
+    'Raise RLIMIT_MEMLOCK so the full ring can be created, or lower the pool size.',
+  OPCODE_MISSING:
+    'The kernel does not support IORING_OP_SENDMSG/RECVMSG (added in 5.3), which the data path needs. ' +
+    'Use a kernel >= 5.3 (better >= 5.19), or keep the epoll path.',
+  PROBE_UNSUPPORTED:
+    'IORING_REGISTER_PROBE was refused (kernel < 5.6), so supported operations cannot be listed. ' +
+    'SENDMSG/RECVMSG are exercised by the loopback probe instead.',
+  MULTISHOT_UNAVAILABLE:
+    'Multishot RECVMSG with a provided buffer ring did not work here (needs 6.0). ' +
+    'The seed does not use it; this only limits future optimisations.',
+  SINGLE_ISSUER_EEXIST:
+    'The kernel enforces IORING_SETUP_SINGLE_ISSUER: a submit from another thread fails with EEXIST. ' +
+    'Keep the flag out for Go callers (goroutines move between threads), or lock the submitter to one OS thread.',
+  NO_LOOPBACK:
+    'No usable loopback interface or address (lo down, or no 127.0.0.1/::1, e.g. in a fresh network namespace), so the data path could not be checked. ' +
+    'Bring lo up (ip link set lo up) and run the check again.',
+  DATA_MISMATCH:
+    'Datagrams sent through the io_uring send ring came back wrong (bytes, lengths, source address) or not at all. ' +
+    'Do not roll out the io_uring data path on this kernel; report the kernel version and the facts above.',
+  ABI_MISMATCH:
+    'The kernel\'s ring layout differs from what the seed assumes (struct sizes, offsets, alignment or masks). ' +
+    'Do not roll out the io_uring data path on this host; report the kernel version and the facts above.',
+  BELOW_MIN_PPS:
+    'Loopback throughput through the seed\'s rings is below the required minimum. ' +
+    'See the throughput facts and `uring-probe bench` for what would help on this host.',
+  BELOW_MIN_RATIO:
+    'The seed\'s rings are slower than plain syscalls by more than the allowed ratio on this host. ' +
+    'See `uring-probe bench` for the per-mode figures, or keep the syscall path here.',
+  PROBE_KILLED:
+    'The probe process died of a signal, so this check could not finish. ' +
+    'A seccomp filter that kills (SIGSYS) or a kernel bug is likely; check dmesg and the seccomp profile.',
+  PROBE_TIMEOUT:
+    'The probe did not answer within its time bound and was killed. ' +
+    'Re-run with a larger --timeout; if it still hangs, the kernel may be losing completions (check dmesg).',
+  PROBE_ERROR:
+    'The probe failed internally (an exception, an unloadable addon, or unreadable output), so this check could not be made. ' +
+    'See the error in the facts; rebuild the addon with `npm rebuild uring-probe` if it did not load.',
+  DEPENDENCY_FAILED:
+    'Skipped because a probe it depends on failed; fix that one first.',
+};
+
+export function remediationFor(reason: ReasonCode | null): string | null {
+  return reason === null ? null : REMEDIATION[reason];
+}

@@ -1,0 +1,164 @@
+// Probe `ring-setup`: the seed's setup ladder for both rings (send ring, receive-pool ring), every attempt recorded.
+import { errnoName, errnoOfResult } from '../errno.js';
+import { loadAddon, type AbiInfo, type NativeAttempt, type RingLadderResult } from '../native.js';
+import type { FactValue, Facts, ProbeResult, ReasonCode, SetupAttempt } from '../types.js';
+import { refusalContextFrom } from './environment.js';
+import { setupRefusalReason } from './reasons.js';
+import { hex, probeResult } from './result.js';
+import type { ProbeSpec } from './spec.js';
+
+/** The seed's minEntries: the ladder never halves below it. */
+export const MIN_ENTRIES = 8;
+/** The seed's defaults: send ring 256 entries; receive ring sized to its pool of 64. */
+export const SEND_ENTRIES = 256;
+export const RECV_POOL_SIZE = 64;
+
+/** Names of the bits set in `value`, using a name -> bit table from the addon's ABI header. */
+export function namesOfBits(value: number, table: Record<string, number>): string[] {
+  const names: string[] = [];
+  let known = 0;
+  for (const [name, bit] of Object.entries(table)) {
+    if (bit !== 0 && (value & bit) === bit) {
+      names.push(name);
+      known |= bit;
+    }
+  }
+  const rest = (value & ~known) >>> 0;
+  if (rest !== 0) names.push(hex(rest));
+  return names;
+}
+
+/** What the seed does after an attempt, read off the attempt that followed it. */
+function nextStep(attempt: NativeAttempt, following: NativeAttempt | undefined): SetupAttempt['next'] {
+  if (attempt.res >= 0) return 'accept';
+  if (!following) return 'give-up';
+  if (following.entries < attempt.entries) return 'halve';
+  if (following.flags !== attempt.flags) return 'drop-flags';
+  return 'give-up';
+}
+
+export function ladderAttempts(ring: 'send' | 'recv', native: NativeAttempt[], abi: AbiInfo): SetupAttempt[] {
+  return native.map((a, i) => ({
+    ring,
+    stage: a.stage,
+    entries: a.entries,
+    flags: namesOfBits(a.flags, abi.setupFlags),
+    flagsRaw: a.flags,
+    ok: a.res >= 0,
+    errno: errnoOfResult(a.res),
+    next: nextStep(a, native[i + 1]),
+  }));
+}
+
+function ringFacts(kind: 'send' | 'recv', requested: number, r: RingLadderResult, abi: AbiInfo): Facts {
+  const p = r.params;
+  const facts: Record<string, FactValue> = {
+    requestedEntries: requested,
+    result: r.res === 0 ? 'ok' : errnoName(r.res),
+    finalEntries: p ? p.sqEntries : null,
+    sqEntries: p ? p.sqEntries : null,
+    cqEntries: p ? p.cqEntries : null,
+    flags: p ? namesOfBits(p.flags, abi.setupFlags) : null,
+    flagsRaw: p ? hex(p.flags) : null,
+    features: p ? namesOfBits(p.features, abi.features) : null,
+    featuresRaw: p ? hex(p.features) : null,
+    offsets: p ? (p.offsets as unknown as FactValue) : null,
+    mapping: r.mapping ? (r.mapping as unknown as FactValue) : null,
+    maxWorkers: r.maxWorkers
+      ? {
+          result: r.maxWorkers.res === 0 ? 'ok' : errnoName(r.maxWorkers.res),
+          requested: r.maxWorkers.requested,
+          previous: r.maxWorkers.previous,
+        }
+      : null,
+  };
+  if (kind === 'recv') {
+    facts.pool = r.recvPool
+      ? { poolSize: r.recvPool.poolSize, queued: r.recvPool.queued, submit: r.recvPool.submitRes < 0 ? errnoName(r.recvPool.submitRes) : 'ok' }
+      : null;
+  }
+  return facts;
+}
+
+/** The requested entries of a ring, as the seed computes them. */
+function requestedEntries(kind: 'send' | 'recv'): number {
+  return kind === 'send' ? SEND_ENTRIES : Math.max(RECV_POOL_SIZE, MIN_ENTRIES);
+}
+
+export const ringSetupProbe: ProbeSpec = {
+  id: 'ring-setup',
+  title: 'Ring setup (the seed\'s ladder)',
+  kernel: true,
+  dependsOn: [],
+  async run(ctx): Promise<ProbeResult> {
+    const addon = loadAddon();
+    const abi = addon.abi();
+    const send = await addon.ringLadder({ kind: 'send' });
+    const recv = await addon.ringLadder({ kind: 'recv' });
+    const attempts = [...ladderAttempts('send', send.attempts, abi), ...ladderAttempts('recv', recv.attempts, abi)];
+    const facts: Facts = {
+      send: ringFacts('send', requestedEntries('send'), send, abi),
+      recv: ringFacts('recv', requestedEntries('recv'), recv, abi),
+    };
+    const spec = ringSetupProbe;
+
+    // Refused: the ladder ended in an error on either ring.
+    for (const [kind, r] of [['send', send], ['recv', recv]] as const) {
+      if (r.res < 0) {
+        const errno = errnoName(r.res);
+        const last = r.attempts[r.attempts.length - 1];
+        const atMinimum = !last || last.entries <= MIN_ENTRIES;
+        let reason: ReasonCode = setupRefusalReason(errno, refusalContextFrom(ctx.results.get('environment')), atMinimum);
+        if (reason === 'RING_SHRUNK') reason = 'UNKNOWN'; // ENOMEM above the minimum ends the ladder only via mmap errors
+        return probeResult(spec, {
+          status: 'fail',
+          summary: `io_uring refused: the ${kind} ring's setup failed with ${errno} (${reason})`,
+          reason,
+          errno,
+          facts,
+          attempts,
+        });
+      }
+    }
+
+    // Accepted: note every fallback the ladder had to take.
+    const warnings: Array<{ reason: ReasonCode; text: string }> = [];
+    const coop = abi.setupFlags.COOP_TASKRUN ?? 0;
+    for (const [kind, r] of [['send', send], ['recv', recv]] as const) {
+      const flags = r.params?.flags ?? 0;
+      if (coop !== 0 && (flags & coop) === 0 && r.attempts.some((a) => (a.flags & coop) !== 0 && a.res < 0)) {
+        warnings.push({ reason: 'FLAGS_FALLBACK', text: `${kind} ring: COOP_TASKRUN refused, running with CLAMP alone` });
+      }
+      const requested = requestedEntries(kind);
+      const final = r.params?.sqEntries ?? requested;
+      if (final < requested) {
+        warnings.push({ reason: 'RING_SHRUNK', text: `${kind} ring shrunk to ${final} of ${requested} entries (ENOMEM)` });
+      }
+    }
+    if (recv.recvPool && recv.recvPool.queued < recv.recvPool.poolSize) {
+      warnings.push({
+        reason: 'POOL_TRUNCATED',
+        text: `receive ring queued ${recv.recvPool.queued} of ${recv.recvPool.poolSize} pooled RECVMSG`,
+      });
+    }
+    const describeRing = (r: RingLadderResult): string =>
+      `${r.params?.sqEntries ?? '?'} entries ${namesOfBits(r.params?.flags ?? 0, abi.setupFlags).join('|') || 'no flags'}`;
+    const accepted = `send ${describeRing(send)}, recv ${describeRing(recv)}`;
+    if (warnings.length === 0) {
+      return probeResult(spec, { status: 'pass', summary: `first attempt accepted: ${accepted}`, facts, attempts });
+    }
+    // The most consequential fallback names the result; every one is in the summary and facts.
+    const order: ReasonCode[] = ['RING_SHRUNK', 'POOL_TRUNCATED', 'FLAGS_FALLBACK'];
+    const main = order.find((code) => warnings.some((w) => w.reason === code)) ?? 'FLAGS_FALLBACK';
+    facts.fallbacks = warnings.map((w) => w.reason);
+    const failedAttempt = [...send.attempts, ...recv.attempts].find((a) => a.res < 0);
+    return probeResult(spec, {
+      status: 'warn',
+      summary: `${warnings.map((w) => w.text).join('; ')} (${accepted})`,
+      reason: main,
+      errno: failedAttempt ? errnoName(failedAttempt.res) : null,
+      facts,
+      attempts,
+    });
+  },
+};

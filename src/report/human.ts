@@ -1,0 +1,153 @@
+// Human renderer: header, one table row per probe, the verdict; --verbose adds facts, remediation and the setup ladder.
+import { Chalk, type ChalkInstance } from 'chalk';
+import Table from 'cli-table3';
+import type { FactValue, ProbeResult, ProbeStatus, Report, SetupAttempt, Verdict } from '../types.js';
+
+export interface HumanOptions {
+  /** ANSI colour (the caller decides: a TTY and no NO_COLOR) */
+  color: boolean;
+  verbose: boolean;
+  /** terminal width to wrap the table to (default 110) */
+  width?: number;
+}
+
+const VERDICT_TEXT: Record<Verdict, string> = {
+  compatible: 'COMPATIBLE: the seed\'s io_uring data path works on this host',
+  degraded: 'DEGRADED: works, with fallbacks (see the warnings)',
+  incompatible: 'INCOMPATIBLE: the seed\'s io_uring data path cannot run here',
+  unknown: 'UNKNOWN: some checks could not be made (see the failures)',
+};
+
+function statusLabel(c: ChalkInstance, status: ProbeStatus): string {
+  switch (status) {
+    case 'pass':
+      return c.green('PASS');
+    case 'warn':
+      return c.yellow('WARN');
+    case 'fail':
+      return c.red.bold('FAIL');
+    case 'skip':
+      return c.gray('SKIP');
+  }
+}
+
+function verdictColor(c: ChalkInstance, verdict: Verdict): (s: string) => string {
+  switch (verdict) {
+    case 'compatible':
+      return c.green.bold;
+    case 'degraded':
+      return c.yellow.bold;
+    case 'incompatible':
+      return c.red.bold;
+    case 'unknown':
+      return c.magenta.bold;
+  }
+}
+
+function scalar(v: FactValue): string {
+  if (v === null) return 'null (could not tell)';
+  if (typeof v === 'string') return v;
+  return String(v);
+}
+
+/** Facts as `path: value` lines; arrays of scalars on one line. */
+export function flattenFacts(value: FactValue, path = ''): Array<[string, string]> {
+  if (Array.isArray(value)) {
+    if (value.every((x) => x === null || typeof x !== 'object')) {
+      return [[path, value.length ? value.map((x) => scalar(x)).join(', ') : '(none)']];
+    }
+    return value.flatMap((x, i) => flattenFacts(x, `${path}[${i}]`));
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value);
+    if (entries.length === 0) return [[path, '{}']];
+    return entries.flatMap(([k, x]) => flattenFacts(x, path ? `${path}.${k}` : k));
+  }
+  return [[path, scalar(value)]];
+}
+
+function ladderTable(attempts: SetupAttempt[], c: ChalkInstance): string {
+  const table = new Table({
+    head: ['Ring', 'Stage', 'Entries', 'Flags', 'Result', 'Next'],
+    style: { head: [], border: [] },
+  });
+  for (const a of attempts) {
+    table.push([
+      a.ring,
+      a.stage,
+      String(a.entries),
+      `${a.flags.join('|') || '-'} (0x${a.flagsRaw.toString(16)})`,
+      a.ok ? c.green('ok') : c.red(a.errno ?? 'error'),
+      a.next,
+    ]);
+  }
+  return table.toString();
+}
+
+function probeDetails(p: ProbeResult, c: ChalkInstance): string[] {
+  const lines: string[] = [];
+  lines.push('');
+  lines.push(c.bold(`${p.id} — ${p.title}`) + `  [${statusLabel(c, p.status)}, ${p.durationMs} ms]`);
+  lines.push(`  ${p.summary}`);
+  if (p.reason || p.errno) lines.push(`  reason: ${p.reason ?? '-'}${p.errno ? `, errno: ${p.errno}` : ''}`);
+  if (p.remediation) lines.push(`  ${c.cyan('what to do:')} ${p.remediation}`);
+  if (p.attempts && p.attempts.length > 0) {
+    lines.push('  setup ladder:');
+    for (const ring of ['send', 'recv'] as const) {
+      const ofRing = p.attempts.filter((a) => a.ring === ring);
+      if (ofRing.length === 0) continue;
+      lines.push(...ladderTable(ofRing, c).split('\n').map((l) => `    ${l}`));
+    }
+  }
+  const facts = flattenFacts(p.facts);
+  if (facts.length > 0 && !(facts.length === 1 && facts[0]![1] === '{}')) {
+    lines.push('  facts:');
+    for (const [k, v] of facts) lines.push(`    ${c.gray(`${k}:`)} ${v}`);
+  }
+  return lines;
+}
+
+export function renderHuman(report: Report, options: HumanOptions): string {
+  const c = new Chalk({ level: options.color ? 1 : 0 });
+  const width = Math.max(60, options.width ?? 110);
+  const h = report.host;
+  const lines: string[] = [];
+  lines.push(c.bold(`uring-probe ${report.tool.version} check on ${h.hostname}`));
+  lines.push(`  kernel        ${h.kernelRelease} (${h.kernelVersion}) ${h.arch}`);
+  lines.push(`  distribution  ${h.distribution ?? 'unknown'}`);
+  lines.push(`  started       ${report.startedAt}, took ${report.durationMs} ms`);
+  lines.push('');
+
+  const statusWidth = 8;
+  const idWidth = Math.max(8, ...report.probes.map((p) => p.id.length)) + 2;
+  const summaryWidth = Math.max(30, width - statusWidth - idWidth - 4);
+  const table = new Table({
+    head: ['Status', 'Probe', 'Summary'],
+    colWidths: [statusWidth, idWidth, summaryWidth],
+    wordWrap: true,
+    style: { head: [], border: [] },
+  });
+  for (const p of report.probes) {
+    const summary = p.reason && p.status !== 'pass' ? `${p.summary} [${p.reason}]` : p.summary;
+    table.push([statusLabel(c, p.status), p.id, summary]);
+  }
+  lines.push(table.toString());
+
+  if (options.verbose) {
+    for (const p of report.probes) lines.push(...probeDetails(p, c));
+  } else {
+    const todo = report.probes.filter((p) => p.remediation && (p.status === 'fail' || p.status === 'warn'));
+    if (todo.length > 0) {
+      lines.push('');
+      for (const p of todo) lines.push(`${statusLabel(c, p.status)} ${p.id}: ${p.remediation}`);
+    }
+  }
+  if (report.gate) {
+    lines.push('');
+    lines.push(`Gate: ${report.gate.passed ? c.green('passed') : c.red('failed')}`);
+    for (const u of report.gate.unmet) lines.push(`  unmet: ${u.requirement} (have ${u.have})`);
+  }
+  lines.push('');
+  lines.push(`Verdict: ${verdictColor(c, report.verdict)(VERDICT_TEXT[report.verdict])} (exit ${report.exitCode})`);
+  return `${lines.join('\n')}\n`;
+}
