@@ -1,6 +1,6 @@
 // `uring-probe check`: run every probe against this kernel and print the report (human or JSON), exit code = verdict.
 import { randomBytes } from 'node:crypto';
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Argv } from 'yargs';
 import { runCheck } from '../check.js';
@@ -59,6 +59,16 @@ export function writeFileAtomic(path: string, text: string): void {
   }
 }
 
+/** Fail fast, before probing, when --output cannot be written (its directory must exist and be writable). */
+export function assertWritableDirectory(path: string): void {
+  try {
+    accessSync(dirname(path), fsConstants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new UsageError(`cannot write --output ${path} (${code})`, 'choose a writable path in an existing directory');
+  }
+}
+
 export function checkOptionsFrom(argv: Record<string, unknown>): CheckOptions {
   return {
     ...DEFAULT_CHECK_OPTIONS,
@@ -88,6 +98,7 @@ export const checkCommand: CliCommand = {
     if (argv.output !== undefined && output === null) {
       throw new UsageError('--output needs a file name', 'pass e.g. --output report.json');
     }
+    if (output !== null) assertWritableDirectory(output);
     const report = await runCheck(options);
     const text =
       format === 'json'
