@@ -1,0 +1,753 @@
+// The kernel operations behind each addon function: ladder, mapping compare, opcode probe, multishot,
+// setup flags, single-issuer, loopback — plain C++ results, no JS.
+#include "probe_ops.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <cstdio>
+#include <memory>
+#include <new>
+#include <thread>
+
+#include "syscalls.h"
+
+namespace probe {
+
+using uring::RingMemory;
+
+namespace {
+
+// Closes a file descriptor at scope exit.
+struct FdGuard {
+  int fd = -1;
+  explicit FdGuard(int f = -1) : fd(f) {}
+  ~FdGuard() {
+    if (fd >= 0) sys::Close(fd);
+  }
+  FdGuard(const FdGuard&) = delete;
+  FdGuard& operator=(const FdGuard&) = delete;
+};
+
+// Unmaps ring memory at scope exit.
+struct MemGuard {
+  RingMemory mem;
+  ~MemGuard() { uring::UnmapRings(&mem); }
+};
+
+// Put one NOP into the SQ through `submitView`, submit it, and look for its CQE through
+// `reapView` (the two may be different mappings of the same ring).
+void RawNop(int fd, const abi::io_uring_params& p, const RingMemory& submitView, const RingMemory& reapView,
+            uint64_t userData, int timeoutMs, NopOutcome* out) {
+  out->hasCqeRes = false;
+  // Acquire/release as in the rings: see ring.cc.
+  uint32_t head = __atomic_load_n(submitView.sqHead, __ATOMIC_ACQUIRE);
+  uint32_t tail = __atomic_load_n(submitView.sqTail, __ATOMIC_RELAXED);
+  if (tail - head >= *submitView.sqRingEntries) {
+    out->enterRes = -EBUSY;
+    return;
+  }
+  uint32_t idx = tail & *submitView.sqRingMask;
+  abi::io_uring_sqe* sqe = &submitView.sqes[idx];
+  memset(sqe, 0, sizeof(*sqe));
+  sqe->opcode = abi::OP_NOP;
+  sqe->fd = -1;
+  sqe->user_data = userData;
+  if (submitView.sqArray) submitView.sqArray[idx] = idx;
+  __atomic_store_n(submitView.sqTail, tail + 1, __ATOMIC_RELEASE);
+
+  int r = uring::EnterBounded(fd, p.features, p.flags, 1, 1, timeoutMs, false);
+  out->enterRes = r;
+  if (r < 0) return;
+
+  const int64_t deadline = uring::MonotonicMs() + timeoutMs;
+  for (;;) {
+    uint32_t ctail = __atomic_load_n(reapView.cqTail, __ATOMIC_ACQUIRE);
+    uint32_t chead = __atomic_load_n(reapView.cqHead, __ATOMIC_RELAXED);
+    while (chead != ctail) {
+      abi::io_uring_cqe cqe = reapView.cqes[chead & *reapView.cqRingMask];
+      chead++;
+      __atomic_store_n(reapView.cqHead, chead, __ATOMIC_RELEASE);
+      if (cqe.user_data == userData) {
+        out->hasCqeRes = true;
+        out->cqeRes = cqe.res;
+        return;
+      }
+    }
+    int64_t remaining = deadline - uring::MonotonicMs();
+    if (remaining <= 0) return;
+    if (uring::EnterBounded(fd, p.features, p.flags, 0, 1, static_cast<int>(remaining), false) < 0) return;
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// ringLadder
+// ---------------------------------------------------------------------------
+void RingLadder(const RingLadderInput& in, RingLadderOutput* out) {
+  uring::SetupOptions opts;
+  opts.entries = in.entries;
+  opts.registerMaxWorkers = in.registerMaxWorkers;
+  opts.poolSize = in.poolSize;
+  opts.bufferSize = in.bufferSize;
+  if (!in.flagSets.empty()) {
+    opts.flagSets = in.flagSets.data();
+    opts.flagSetCount = static_cast<int>(in.flagSets.size());
+  }
+  if (!in.recv) {
+    uring::SendRing ring;
+    ring.Setup(opts, &out->report);
+    return;  // the ring closes here
+  }
+  // The receive ring needs the socket it receives from: a UDP socket on 127.0.0.1.
+  int s = sys::Socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) {
+    out->internal = InternalError{"socket", s};
+    return;
+  }
+  FdGuard sock(s);
+  struct sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int r = sys::Bind(s, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr));
+  if (r < 0) {
+    out->internal = InternalError{"bind", r};
+    return;
+  }
+  uring::RecvRing ring;
+  r = ring.Setup(s, opts, &out->report);
+  if (r < 0) return;
+  out->hasRecvPool = true;
+  out->poolSize = ring.poolSize();
+  int q = ring.FillRecvQueue();
+  out->queued = q < 0 ? 0 : q;
+  out->submitRes = q < 0 ? q : 0;
+}
+
+// ---------------------------------------------------------------------------
+// mappingCompare
+// ---------------------------------------------------------------------------
+void MappingCompare(uint32_t entries, MappingCompareOutput* out) {
+  if (entries == 0) entries = 8;
+  abi::io_uring_params p{};
+  p.flags = abi::SETUP_CLAMP;
+  int fd = sys::IoUringSetup(entries, &p);
+  if (fd < 0) {
+    out->res = fd;
+    return;
+  }
+  FdGuard ring(fd);
+  out->res = 0;
+  out->featSingleMmap = (p.features & abi::FEAT_SINGLE_MMAP) != 0;
+
+  MemGuard sep;
+  MemGuard single;
+  out->separate.res = uring::MapRingsSeparate(fd, p, &sep.mem, &out->separate.mapping);
+  out->separate.mapped = out->separate.res == 0;
+  out->single.res = uring::MapRingsSingle(fd, p, true, &single.mem, &out->single.mapping);
+  out->single.mapped = out->single.res == 0;
+  if (!out->separate.mapped || !out->single.mapped) return;
+
+  const uring::RingMapping& a = out->separate.mapping;
+  const uring::RingMapping& b = out->single.mapping;
+  bool sameShape = a.sqRingMask == b.sqRingMask && a.sqRingEntries == b.sqRingEntries &&
+                   a.cqRingMask == b.cqRingMask && a.cqRingEntries == b.cqRingEntries;
+  // A NOP submitted through the three separate mappings, reaped through the single one.
+  NopOutcome nop;
+  RawNop(fd, p, sep.mem, single.mem, 0x5eed, 1000, &nop);
+  out->nopRes = nop.enterRes;
+  out->hasCqeRes = nop.hasCqeRes;
+  out->nopCqeRes = nop.cqeRes;
+  out->agree = sameShape && nop.enterRes >= 0 && nop.hasCqeRes && nop.cqeRes == 0;
+}
+
+// ---------------------------------------------------------------------------
+// probeOpcodes
+// ---------------------------------------------------------------------------
+void ProbeOpcodes(OpcodeProbeOutput* out) {
+  abi::io_uring_params p{};
+  p.flags = abi::SETUP_CLAMP;
+  int fd = sys::IoUringSetup(8, &p);
+  if (fd < 0) {
+    out->res = fd;
+    return;
+  }
+  FdGuard ring(fd);
+  constexpr unsigned kOps = 256;
+  alignas(8) uint8_t buf[sizeof(abi::io_uring_probe) + kOps * sizeof(abi::io_uring_probe_op)];
+  memset(buf, 0, sizeof(buf));
+  int r = sys::IoUringRegister(fd, abi::REGISTER_PROBE, buf, kOps);
+  out->res = r < 0 ? r : 0;
+  if (r < 0) return;
+  const abi::io_uring_probe* probe = reinterpret_cast<const abi::io_uring_probe*>(buf);
+  const abi::io_uring_probe_op* ops = reinterpret_cast<const abi::io_uring_probe_op*>(buf + sizeof(abi::io_uring_probe));
+  out->lastOp = probe->last_op;
+  unsigned n = probe->ops_len;
+  if (n > kOps) n = kOps;
+  out->ops.reserve(n);
+  for (unsigned i = 0; i < n; i++) {
+    out->ops.emplace_back(ops[i].op, (ops[i].flags & abi::IO_URING_OP_SUPPORTED) != 0);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// multishotRecvmsg
+// ---------------------------------------------------------------------------
+void MultishotRecvmsg(int timeoutMs, MultishotOutput* out) {
+  constexpr uint32_t kBufCount = 8;  // power of two, as the buffer ring requires
+  constexpr uint32_t kBufSize = 2048;
+  constexpr uint16_t kGroup = 7;
+  constexpr uint64_t kRecvUserData = 0x4d53;  // "MS"
+  constexpr int kPackets = 3;
+  if (timeoutMs <= 0) timeoutMs = uring::kDefaultWaitTimeoutMs;
+
+  out->stage = "setup";
+  uring::SetupOptions opts;
+  opts.entries = 16;
+  opts.registerMaxWorkers = false;
+  int ringFd = -1;
+  abi::io_uring_params p{};
+  MemGuard mem;
+  int r = uring::RunSetupLadder(16, opts, uring::MapStyle::Separate, nullptr, &ringFd, &p, &mem.mem);
+  if (r < 0) {
+    out->res = r;
+    return;
+  }
+  FdGuard ring(ringFd);
+
+  out->stage = "socket";
+  int rs = sys::Socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (rs < 0) {
+    out->res = rs;
+    return;
+  }
+  FdGuard recvSock(rs);
+  struct sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t alen = sizeof(addr);
+  r = sys::Bind(rs, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr));
+  if (r == 0) r = sys::GetSockName(rs, reinterpret_cast<struct sockaddr*>(&addr), &alen);
+  if (r < 0) {
+    out->res = r;
+    return;
+  }
+  int ss = sys::Socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (ss < 0) {
+    out->res = ss;
+    return;
+  }
+  FdGuard sendSock(ss);
+
+  // The provided-buffer ring: page-aligned ring memory plus the buffers it hands out.
+  out->stage = "register-pbuf-ring";
+  const size_t page = static_cast<size_t>(sys::PageSize());
+  const size_t ringBytes = page;  // kBufCount * 16 bytes fits in one page
+  const size_t bufBytes = static_cast<size_t>(kBufCount) * kBufSize;
+  void* ringMem = nullptr;
+  void* bufMem = nullptr;
+  r = sys::Mmap(ringBytes + bufBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, &ringMem);
+  if (r < 0) {
+    out->res = r;
+    return;
+  }
+  struct Unmap {
+    void* p;
+    size_t n;
+    ~Unmap() { sys::Munmap(p, n); }
+  } unmapPbuf{ringMem, ringBytes + bufBytes};
+  bufMem = static_cast<uint8_t*>(ringMem) + ringBytes;
+  abi::io_uring_buf* bufs = static_cast<abi::io_uring_buf*>(ringMem);
+  for (uint32_t i = 0; i < kBufCount; i++) {
+    bufs[i].addr = reinterpret_cast<uint64_t>(static_cast<uint8_t*>(bufMem) + i * kBufSize);
+    bufs[i].len = kBufSize;
+    bufs[i].bid = static_cast<uint16_t>(i);
+  }
+  // The ring tail overlays bufs[0].resv; release so the kernel sees the entries before the tail.
+  __atomic_store_n(&bufs[0].resv, static_cast<uint16_t>(kBufCount), __ATOMIC_RELEASE);
+  abi::io_uring_buf_reg reg{};
+  reg.ring_addr = reinterpret_cast<uint64_t>(ringMem);
+  reg.ring_entries = kBufCount;
+  reg.bgid = kGroup;
+  r = sys::IoUringRegister(ringFd, abi::REGISTER_PBUF_RING, &reg, 1);
+  if (r < 0) {
+    out->res = r;
+    return;
+  }
+
+  // One multishot RECVMSG: the msghdr only tells the kernel how much room name/control need.
+  out->stage = "submit";
+  struct msghdr hdr{};
+  hdr.msg_namelen = sizeof(struct sockaddr_in);
+  hdr.msg_controllen = 0;
+  {
+    uint32_t tail = __atomic_load_n(mem.mem.sqTail, __ATOMIC_RELAXED);
+    uint32_t idx = tail & *mem.mem.sqRingMask;
+    abi::io_uring_sqe* sqe = &mem.mem.sqes[idx];
+    memset(sqe, 0, sizeof(*sqe));
+    sqe->opcode = abi::OP_RECVMSG;
+    sqe->fd = rs;
+    sqe->addr = reinterpret_cast<uint64_t>(&hdr);
+    sqe->len = 0;
+    sqe->ioprio = abi::RECV_MULTISHOT;
+    sqe->flags = abi::IOSQE_BUFFER_SELECT;
+    sqe->buf_index = kGroup;  // buf_group
+    sqe->user_data = kRecvUserData;
+    if (mem.mem.sqArray) mem.mem.sqArray[idx] = idx;
+    __atomic_store_n(mem.mem.sqTail, tail + 1, __ATOMIC_RELEASE);
+  }
+  r = uring::EnterBounded(ringFd, p.features, p.flags, 1, 0, timeoutMs, false);
+  if (r < 0) {
+    out->res = r;
+    return;
+  }
+  if (r == 0) {
+    out->res = -EAGAIN;
+    return;
+  }
+
+  char payloads[kPackets][48];
+  for (int i = 0; i < kPackets; i++) {
+    int n = snprintf(payloads[i], sizeof(payloads[i]), "uring-probe multishot #%d", i);
+    r = sys::SendTo(ss, payloads[i], static_cast<size_t>(n), 0, reinterpret_cast<struct sockaddr*>(&addr),
+                    sizeof(addr));
+    if (r < 0) {
+      out->stage = "socket";
+      out->res = r;
+      return;
+    }
+    out->packetsSent++;
+  }
+
+  out->stage = "recv";
+  bool seen[kPackets] = {false, false, false};
+  int intact = 0;
+  bool terminated = false;
+  const int64_t deadline = uring::MonotonicMs() + timeoutMs;
+  while (out->completions < kPackets && !terminated) {
+    int64_t remaining = deadline - uring::MonotonicMs();
+    if (remaining <= 0) {
+      out->res = -ETIME;
+      break;
+    }
+    r = uring::EnterBounded(ringFd, p.features, p.flags, 0, 1, static_cast<int>(remaining), false);
+    if (r < 0) {
+      out->res = r;
+      break;
+    }
+    uint32_t head = __atomic_load_n(mem.mem.cqHead, __ATOMIC_RELAXED);
+    uint32_t tail = __atomic_load_n(mem.mem.cqTail, __ATOMIC_ACQUIRE);
+    while (head != tail) {
+      abi::io_uring_cqe cqe = mem.mem.cqes[head & *mem.mem.cqRingMask];
+      head++;
+      __atomic_store_n(mem.mem.cqHead, head, __ATOMIC_RELEASE);
+      if (cqe.user_data != kRecvUserData) continue;
+      if (cqe.flags & abi::CQE_F_MORE) out->moreFlag = true;
+      if (!(cqe.flags & abi::CQE_F_MORE)) terminated = true;
+      if (cqe.res < 0) {
+        out->res = cqe.res;
+        continue;
+      }
+      out->completions++;
+      if (!(cqe.flags & abi::CQE_F_BUFFER)) continue;
+      out->bufferFlag = true;
+      uint32_t bid = cqe.flags >> abi::CQE_BUFFER_SHIFT;
+      if (bid >= kBufCount) continue;
+      // Layout: io_uring_recvmsg_out, then msg_namelen bytes of name, msg_controllen bytes of
+      // control, then the payload.
+      const uint8_t* b = static_cast<const uint8_t*>(bufMem) + bid * kBufSize;
+      const abi::io_uring_recvmsg_out* o = reinterpret_cast<const abi::io_uring_recvmsg_out*>(b);
+      const size_t payloadOff = sizeof(*o) + hdr.msg_namelen + hdr.msg_controllen;
+      if (payloadOff + o->payloadlen > static_cast<size_t>(cqe.res)) continue;
+      const uint8_t* payload = b + payloadOff;
+      for (int i = 0; i < kPackets; i++) {
+        size_t n = strlen(payloads[i]);
+        if (!seen[i] && o->payloadlen == n && memcmp(payload, payloads[i], n) == 0) {
+          const struct sockaddr_in* from = reinterpret_cast<const struct sockaddr_in*>(b + sizeof(*o));
+          if (o->namelen >= sizeof(struct sockaddr_in) && from->sin_family == AF_INET) {
+            seen[i] = true;
+            intact++;
+          }
+          break;
+        }
+      }
+    }
+  }
+  out->payloadOk = intact == kPackets;
+  if (out->res == 0) {
+    if (out->completions == kPackets && out->payloadOk) {
+      out->stage = "done";
+    } else if (terminated) {
+      out->res = -ECANCELED;  // the multishot request ended before every datagram arrived
+    }
+  }
+
+  // Cancel the multishot request before its buffers go away (bounded).
+  {
+    uint32_t tail = __atomic_load_n(mem.mem.sqTail, __ATOMIC_RELAXED);
+    uint32_t head = __atomic_load_n(mem.mem.sqHead, __ATOMIC_ACQUIRE);
+    if (tail - head < *mem.mem.sqRingEntries) {
+      uint32_t idx = tail & *mem.mem.sqRingMask;
+      abi::io_uring_sqe* sqe = &mem.mem.sqes[idx];
+      memset(sqe, 0, sizeof(*sqe));
+      sqe->opcode = abi::OP_ASYNC_CANCEL;
+      sqe->fd = -1;
+      sqe->addr = kRecvUserData;
+      if (mem.mem.sqArray) mem.mem.sqArray[idx] = idx;
+      __atomic_store_n(mem.mem.sqTail, tail + 1, __ATOMIC_RELEASE);
+      uring::EnterBounded(ringFd, p.features, p.flags, 1, 0, 0, false);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// trySetupFlags
+// ---------------------------------------------------------------------------
+void TrySetupFlags(uint32_t flags, uint32_t entries, uint32_t cqEntries, SetupFlagOutput* out) {
+  if (entries == 0) entries = 8;
+  abi::io_uring_params p{};
+  p.flags = flags;
+  if (flags & abi::SETUP_SQPOLL) p.sq_thread_idle = 10;  // ms
+  if (flags & abi::SETUP_CQSIZE) p.cq_entries = cqEntries ? cqEntries : entries * 2;
+  out->flags = flags;
+  int fd = sys::IoUringSetup(entries, &p);
+  if (fd < 0) {
+    out->res = fd;
+    return;
+  }
+  out->res = 0;
+  out->features = p.features;
+  out->sqEntries = p.sq_entries;
+  out->cqEntries = p.cq_entries;
+  sys::Close(fd);
+}
+
+// ---------------------------------------------------------------------------
+// singleIssuerCrossThread
+// ---------------------------------------------------------------------------
+void SingleIssuerCrossThread(SingleIssuerOutput* out) {
+  // Thread A is the calling thread: it creates the ring, so it is the ring's single issuer.
+  abi::io_uring_params p{};
+  p.flags = abi::SETUP_SINGLE_ISSUER | abi::SETUP_CLAMP;
+  int fd = sys::IoUringSetup(8, &p);
+  out->setupRes = fd < 0 ? fd : 0;
+  if (fd < 0) return;
+  FdGuard ring(fd);
+  MemGuard mem;
+  int r = uring::MapRingsSeparate(fd, p, &mem.mem, nullptr);
+  if (r < 0) {
+    out->internal = InternalError{"mmap", r};
+    return;
+  }
+  RawNop(fd, p, mem.mem, mem.mem, 0xA, 1000, &out->sameThread);
+  // Thread B submits through the same ring; the kernel should refuse (-EEXIST).
+  std::thread other([&]() { RawNop(fd, p, mem.mem, mem.mem, 0xB, 1000, &out->otherThread); });
+  other.join();
+}
+
+// ---------------------------------------------------------------------------
+// loopback
+// ---------------------------------------------------------------------------
+uint32_t LoopbackMaxSize(int family) { return family == 6 ? 65527u : 65507u; }
+
+namespace {
+
+constexpr uint32_t kMagic = 0x55525042;  // "URPB"
+
+inline uint8_t PatternByte(uint32_t seq, uint32_t j) {
+  return static_cast<uint8_t>((seq * 131u + j * 7u + 0x5au) & 0xffu);
+}
+
+void FillPayload(uint8_t* buf, uint32_t size, uint32_t seq) {
+  memcpy(buf, &kMagic, 4);
+  memcpy(buf + 4, &seq, 4);
+  for (uint32_t j = 8; j < size; j++) buf[j] = PatternByte(seq, j);
+}
+
+struct Verifier {
+  const std::vector<uint32_t>* expectedSizes;
+  std::vector<uint8_t> seen;
+  int family;
+  struct sockaddr_storage source;
+  LoopbackOutput* out;
+
+  void Mismatch(const char* fmt, uint32_t a, uint32_t b) {
+    if (out->mismatches.size() >= 5) return;
+    char line[160];
+    snprintf(line, sizeof(line), fmt, a, b);
+    out->mismatches.emplace_back(line);
+  }
+
+  bool SourceMatches(const struct sockaddr* from, uint32_t fromLen) const {
+    if (family == 4) {
+      if (fromLen < sizeof(struct sockaddr_in) || from->sa_family != AF_INET) return false;
+      const struct sockaddr_in* a = reinterpret_cast<const struct sockaddr_in*>(from);
+      const struct sockaddr_in* b = reinterpret_cast<const struct sockaddr_in*>(&source);
+      return a->sin_port == b->sin_port && a->sin_addr.s_addr == b->sin_addr.s_addr;
+    }
+    if (fromLen < sizeof(struct sockaddr_in6) || from->sa_family != AF_INET6) return false;
+    const struct sockaddr_in6* a = reinterpret_cast<const struct sockaddr_in6*>(from);
+    const struct sockaddr_in6* b = reinterpret_cast<const struct sockaddr_in6*>(&source);
+    return a->sin6_port == b->sin6_port && memcmp(&a->sin6_addr, &b->sin6_addr, sizeof(a->sin6_addr)) == 0;
+  }
+
+  void OnPacket(const uring::RecvPacket& pkt) {
+    out->received++;
+    if (!SourceMatches(pkt.from, pkt.fromLen)) {
+      if (out->sourceOk) Mismatch("datagram from an unexpected source (namelen %u, family %u)", pkt.fromLen,
+                                  pkt.fromLen >= 2 ? pkt.from->sa_family : 0);
+      out->sourceOk = false;
+    }
+    if (pkt.len < 8) {
+      out->lengthsOk = false;
+      Mismatch("datagram of %u bytes is shorter than the 8-byte header (%u)", pkt.len, 8);
+      return;
+    }
+    uint32_t magic, seq;
+    memcpy(&magic, pkt.data, 4);
+    memcpy(&seq, pkt.data + 4, 4);
+    if (magic != kMagic || seq >= expectedSizes->size()) {
+      out->bytesOk = false;
+      Mismatch("datagram with an unknown header (magic 0x%08x, seq %u)", magic, seq);
+      return;
+    }
+    if (seen[seq]) {
+      out->bytesOk = false;
+      Mismatch("datagram seq %u received twice (%u)", seq, 2);
+      return;
+    }
+    seen[seq] = 1;
+    const uint32_t want = (*expectedSizes)[seq];
+    if (pkt.len != want || (pkt.msgFlags & MSG_TRUNC)) {
+      out->lengthsOk = false;
+      Mismatch("datagram seq %u: length %u differs from what was sent", seq, pkt.len);
+    }
+    const uint32_t n = pkt.len < want ? pkt.len : want;
+    for (uint32_t j = 8; j < n; j++) {
+      if (pkt.data[j] != PatternByte(seq, j)) {
+        out->bytesOk = false;
+        Mismatch("datagram seq %u: byte %u differs from the pattern", seq, j);
+        break;
+      }
+    }
+  }
+
+  static void Callback(void* ctx, const uring::RecvPacket& pkt) { static_cast<Verifier*>(ctx)->OnPacket(pkt); }
+};
+
+int MakeLoopbackSocket(int family, struct sockaddr_storage* addr, socklen_t* len, const char** failedStage) {
+  const int domain = family == 6 ? AF_INET6 : AF_INET;
+  int s = sys::Socket(domain, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) {
+    *failedStage = "socket";
+    return s;
+  }
+  memset(addr, 0, sizeof(*addr));
+  if (family == 6) {
+    struct sockaddr_in6* a = reinterpret_cast<struct sockaddr_in6*>(addr);
+    a->sin6_family = AF_INET6;
+    a->sin6_addr = in6addr_loopback;
+    *len = sizeof(*a);
+  } else {
+    struct sockaddr_in* a = reinterpret_cast<struct sockaddr_in*>(addr);
+    a->sin_family = AF_INET;
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    *len = sizeof(*a);
+  }
+  int r = sys::Bind(s, reinterpret_cast<struct sockaddr*>(addr), *len);
+  if (r == 0) r = sys::GetSockName(s, reinterpret_cast<struct sockaddr*>(addr), len);
+  if (r < 0) {
+    sys::Close(s);
+    *failedStage = "bind";
+    return r;
+  }
+  return s;
+}
+
+void Fail(LoopbackOutput* out, const char* stage, int res) {
+  if (out->res != 0) return;  // keep the first failure
+  out->stage = stage;
+  out->res = res;
+}
+
+}  // namespace
+
+void Loopback(const LoopbackInput& in, LoopbackOutput* out) {
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  const int timeoutMs = in.timeoutMs > 0 ? in.timeoutMs : uring::kDefaultWaitTimeoutMs;
+
+  // Every datagram: sizes one by one, then `batch` cycling through the sizes.
+  std::vector<uint32_t> plan(in.sizes);
+  const size_t single = plan.size();
+  for (uint32_t i = 0; i < in.batch; i++) plan.push_back(in.sizes.empty() ? 64u : in.sizes[i % in.sizes.size()]);
+  out->expected = static_cast<uint32_t>(plan.size());
+  uint32_t maxSize = 64;
+  for (uint32_t s : plan) maxSize = s > maxSize ? s : maxSize;
+
+  const char* failed = "socket";
+  struct sockaddr_storage recvAddr, sendAddr;
+  socklen_t recvLen = 0, sendLen = 0;
+  int rs = MakeLoopbackSocket(in.family, &recvAddr, &recvLen, &failed);
+  if (rs < 0) {
+    Fail(out, failed, rs);
+    return;
+  }
+  FdGuard recvSock(rs);
+  int ss = MakeLoopbackSocket(in.family, &sendAddr, &sendLen, &failed);
+  if (ss < 0) {
+    Fail(out, failed, ss);
+    return;
+  }
+  FdGuard sendSock(ss);
+  // Room for a whole batch in the socket queue while the pool is busy (FORCE works as root).
+  int rcvbuf = 8 << 20;
+  if (sys::SetSockOpt(rs, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+    sys::SetSockOpt(rs, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+
+  uring::SendRing sendRing;
+  uring::SetupReport sendRep;
+  uring::SetupOptions sendOpts;
+  sendOpts.waitTimeoutMs = timeoutMs;
+  int r = sendRing.Setup(sendOpts, &sendRep);
+  if (r < 0) {
+    Fail(out, "send-ring", r);
+    return;
+  }
+  out->hasSendRing = true;
+  out->sendEntries = sendRep.params.sq_entries;
+  out->sendFlags = sendRep.params.flags;
+
+  uring::RecvRing recvRing;
+  uring::SetupReport recvRep;
+  uring::SetupOptions recvOpts;
+  recvOpts.waitTimeoutMs = timeoutMs;
+  recvOpts.poolSize = in.poolSize;
+  recvOpts.bufferSize = static_cast<int>(maxSize < 2048 ? 2048 : maxSize);
+  r = recvRing.Setup(rs, recvOpts, &recvRep);
+  if (r < 0) {
+    Fail(out, "recv-ring", r);
+    return;
+  }
+  out->hasRecvRing = true;
+  out->recvEntries = recvRep.params.sq_entries;
+  out->recvFlags = recvRep.params.flags;
+  r = recvRing.FillRecvQueue();
+  out->recvQueued = r < 0 ? 0 : r;
+  if (r < 0) {
+    Fail(out, "recv-ring", r);
+    return;
+  }
+
+  Verifier verifier;
+  verifier.expectedSizes = &plan;
+  verifier.seen.assign(plan.size(), 0);
+  verifier.family = in.family;
+  verifier.source = sendAddr;
+  verifier.out = out;
+  uring::RecvStats stats;
+
+  // One payload buffer per datagram, filled before any sending starts.
+  std::vector<std::unique_ptr<uint8_t[]>> payloads(plan.size());
+  for (size_t i = 0; i < plan.size(); i++) {
+    payloads[i].reset(new (std::nothrow) uint8_t[plan[i]]);
+    if (!payloads[i]) {
+      out->internal = InternalError{"malloc", -ENOMEM};
+      return;
+    }
+    FillPayload(payloads[i].get(), plan[i], static_cast<uint32_t>(i));
+  }
+  std::vector<struct iovec> iovs(plan.size());
+  std::vector<struct msghdr> msgs(plan.size());
+  for (size_t i = 0; i < plan.size(); i++) {
+    iovs[i].iov_base = payloads[i].get();
+    iovs[i].iov_len = plan[i];
+    memset(&msgs[i], 0, sizeof(msgs[i]));
+    msgs[i].msg_name = &recvAddr;
+    msgs[i].msg_namelen = recvLen;
+    msgs[i].msg_iov = &iovs[i];
+    msgs[i].msg_iovlen = 1;
+  }
+
+  // Sendmsg one by one, draining the receive ring (without waiting) as we go.
+  for (size_t i = 0; i < single; i++) {
+    out->sendmsg.calls++;
+    out->sendmsg.entries++;
+    r = sendRing.Sendmsg(ss, &msgs[i], 0, plan[i]);
+    if (r < 0) {
+      out->sendmsg.errors++;
+      if (out->sendmsg.firstErrno == 0) out->sendmsg.firstErrno = r;
+      Fail(out, "sendmsg", r);
+    } else {
+      out->sendmsg.bytes += static_cast<uint32_t>(r);
+    }
+    recvRing.ReceivePackets(false, &Verifier::Callback, &verifier, &stats);
+  }
+
+  // SendmsgBatch: all of `batch` in one call.
+  if (in.batch > 0) {
+    std::vector<uring::BatchEntry> entries(in.batch);
+    for (uint32_t i = 0; i < in.batch; i++) {
+      entries[i].fd = ss;
+      entries[i].msg = &msgs[single + i];
+      entries[i].payloadLen = plan[single + i];
+    }
+    out->batch.calls++;
+    out->batch.entries = in.batch;
+    r = sendRing.SendmsgBatch(entries.data(), entries.size());
+    if (r < 0) {
+      out->batch.errors = in.batch;
+      out->batch.firstErrno = r;
+      Fail(out, "sendmsg-batch", r);
+    } else {
+      for (const uring::BatchEntry& e : entries) {
+        int res = e.err != 0 ? e.err : e.res;
+        if (res < 0) {
+          out->batch.errors++;
+          if (out->batch.firstErrno == 0) out->batch.firstErrno = res;
+        } else {
+          out->batch.bytes += static_cast<uint32_t>(res);
+        }
+      }
+      if (out->batch.errors > 0) Fail(out, "sendmsg-batch", out->batch.firstErrno);
+    }
+  }
+
+  // Receive until every datagram that was sent is in, or the time is up.
+  // Datagrams whose send failed can never arrive; do not wait for them.
+  const uint32_t sentOk = out->expected - (out->sendmsg.errors + out->batch.errors);
+  const int64_t deadline = uring::MonotonicMs() + timeoutMs;
+  while (out->received < sentOk) {
+    int64_t remaining = deadline - uring::MonotonicMs();
+    if (remaining <= 0) break;
+    recvRing.setWaitTimeoutMs(static_cast<int>(remaining));
+    r = recvRing.ReceivePackets(true, &Verifier::Callback, &verifier, &stats);
+    if (r == -ETIME) break;
+    if (r < 0) {
+      Fail(out, "receive", r);
+      break;
+    }
+  }
+  if (out->received < out->expected) {
+    Fail(out, "receive", -ETIME);
+    if (out->mismatches.size() < 5) {
+      char line[120];
+      snprintf(line, sizeof(line), "%u of %u datagrams arrived within %d ms", out->received, out->expected,
+               timeoutMs);
+      out->mismatches.emplace_back(line);
+    }
+  }
+  if (stats.errors > 0) Fail(out, "receive", stats.firstError);
+  if (out->res == 0) out->stage = "done";
+
+  struct timespec t1;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  out->elapsedUs = (static_cast<int64_t>(t1.tv_sec) - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
+}
+
+}  // namespace probe

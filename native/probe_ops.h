@@ -1,0 +1,139 @@
+// The kernel operations behind each addon function, as plain C++ inputs and results (no JS).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ring.h"
+
+namespace probe {
+
+// An internal failure (not a kernel answer under test): the addon rejects with a Node-style Error.
+struct InternalError {
+  const char* syscall = nullptr;  // null = none
+  int err = 0;                    // -errno
+};
+
+// ---- ringLadder ----
+struct RingLadderInput {
+  bool recv = false;
+  uint32_t entries = 0;
+  int poolSize = uring::kDefaultRecvPoolSize;
+  int bufferSize = uring::kDefaultRecvBufferSize;
+  std::vector<uint32_t> flagSets;  // empty = the seed's ladder
+  bool registerMaxWorkers = true;
+};
+struct RingLadderOutput {
+  uring::SetupReport report;
+  bool hasRecvPool = false;
+  int poolSize = 0;
+  int queued = 0;
+  int submitRes = 0;
+  InternalError internal;
+};
+void RingLadder(const RingLadderInput& in, RingLadderOutput* out);
+
+// ---- mappingCompare ----
+struct MappingView {
+  int res = 0;
+  bool mapped = false;
+  uring::RingMapping mapping;
+};
+struct MappingCompareOutput {
+  int res = 0;
+  bool featSingleMmap = false;
+  MappingView separate;
+  MappingView single;
+  bool agree = false;
+  int nopRes = 0;
+  bool hasCqeRes = false;
+  int32_t nopCqeRes = 0;
+};
+void MappingCompare(uint32_t entries, MappingCompareOutput* out);
+
+// ---- probeOpcodes ----
+struct OpcodeProbeOutput {
+  int res = 0;
+  int lastOp = 0;
+  std::vector<std::pair<uint8_t, bool>> ops;
+};
+void ProbeOpcodes(OpcodeProbeOutput* out);
+
+// ---- multishotRecvmsg ----
+struct MultishotOutput {
+  int res = 0;
+  const char* stage = "setup";
+  int packetsSent = 0;
+  int completions = 0;
+  bool moreFlag = false;
+  bool bufferFlag = false;
+  bool payloadOk = false;
+};
+void MultishotRecvmsg(int timeoutMs, MultishotOutput* out);
+
+// ---- trySetupFlags ----
+struct SetupFlagOutput {
+  uint32_t flags = 0;
+  int res = 0;
+  uint32_t features = 0;
+  uint32_t sqEntries = 0;
+  uint32_t cqEntries = 0;
+};
+void TrySetupFlags(uint32_t flags, uint32_t entries, uint32_t cqEntries, SetupFlagOutput* out);
+
+// ---- singleIssuerCrossThread ----
+struct NopOutcome {
+  int enterRes = 0;
+  bool hasCqeRes = false;
+  int32_t cqeRes = 0;
+};
+struct SingleIssuerOutput {
+  int setupRes = 0;
+  NopOutcome sameThread;
+  NopOutcome otherThread;
+  InternalError internal;
+};
+void SingleIssuerCrossThread(SingleIssuerOutput* out);
+
+// ---- loopback ----
+struct LoopbackInput {
+  int family = 4;
+  std::vector<uint32_t> sizes;
+  uint32_t batch = 0;
+  int poolSize = uring::kDefaultRecvPoolSize;
+  int timeoutMs = uring::kDefaultWaitTimeoutMs;
+};
+struct SendCounters {
+  uint32_t calls = 0;
+  uint32_t entries = 0;
+  uint64_t bytes = 0;
+  uint32_t errors = 0;
+  int firstErrno = 0;  // -errno of the first failure, 0 when none
+};
+struct LoopbackOutput {
+  int res = 0;
+  const char* stage = "socket";
+  bool hasSendRing = false;
+  uint32_t sendEntries = 0, sendFlags = 0;
+  bool hasRecvRing = false;
+  uint32_t recvEntries = 0, recvFlags = 0;
+  int recvQueued = 0;
+  SendCounters sendmsg;
+  SendCounters batch;
+  uint32_t received = 0;
+  uint32_t expected = 0;
+  bool bytesOk = true;
+  bool lengthsOk = true;
+  bool sourceOk = true;
+  std::vector<std::string> mismatches;
+  int64_t elapsedUs = 0;
+  InternalError internal;
+};
+// Largest datagram the loopback test accepts per family (IPv4 65507, IPv6 65527) and the
+// smallest (the 8-byte header carrying the magic and sequence number).
+constexpr uint32_t kLoopbackMinSize = 8;
+uint32_t LoopbackMaxSize(int family);
+void Loopback(const LoopbackInput& in, LoopbackOutput* out);
+
+}  // namespace probe
