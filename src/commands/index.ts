@@ -1,6 +1,10 @@
 // The CLI's commands, in --help order: bin/ registers every entry of `commands` with yargs.
 import type { Argv } from 'yargs';
 import { checkCommand } from './check.js';
+import { benchCommand } from './bench.js';
+import { gateCommand } from './gate.js';
+import { fleetCommand } from './fleet.js';
+import { diffCommand } from './diff.js';
 
 /** Where a command writes; bin/ passes the real process streams, tests may pass others. */
 export interface CommandIo {
@@ -30,4 +34,8 @@ export interface CliCommand {
 
 export const commands: CliCommand[] = [
   checkCommand,
+  benchCommand,
+  gateCommand,
+  fleetCommand,
+  diffCommand,
 ];
