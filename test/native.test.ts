@@ -1,0 +1,265 @@
+// Tests of the native addon's functions against this machine's real kernel (no mocks).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { addonCandidates, loadAddon, type AbiInfo } from '../src/native.js';
+
+const addon = loadAddon();
+const abi: AbiInfo = addon.abi();
+
+const EINVAL = -22;
+const EEXIST = -17;
+const ETIME = -62;
+const CLAMP = abi.setupFlags['CLAMP']!;
+const COOP_TASKRUN = abi.setupFlags['COOP_TASKRUN']!;
+
+/** names of the bits of `value` that `table` knows */
+function decode(table: Record<string, number>, value: number): string[] {
+  return Object.entries(table)
+    .filter(([, bit]) => bit !== 0 && (value & bit) >>> 0 === bit)
+    .map(([name]) => name);
+}
+
+test('abi: struct sizes and constants come from our own header and match the kernel ABI', () => {
+  assert.equal(abi.sqeSize, 64);
+  assert.equal(abi.cqeSize, 16);
+  assert.equal(abi.paramsSize, 120);
+  assert.equal(abi.sqOffsetsSize, 40);
+  assert.equal(abi.cqOffsetsSize, 40);
+  assert.equal(abi.sqeOffsets['user_data'], 32);
+  assert.equal(abi.sqeOffsets['msg_flags'], 28);
+  assert.equal(abi.cqeOffsets['res'], 8);
+  assert.equal(abi.opcodes['SENDMSG'], 9);
+  assert.equal(abi.opcodes['RECVMSG'], 10);
+  assert.equal(abi.opcodes['SEND_ZC'], 47);
+  assert.equal(abi.opcodes['RECV_ZC'], 58);
+  assert.equal(abi.registerOps['PROBE'], 8);
+  assert.equal(abi.registerOps['IOWQ_MAX_WORKERS'], 19);
+  assert.equal(abi.registerOps['PBUF_RING'], 22);
+  assert.equal(CLAMP, 1 << 4);
+  assert.equal(COOP_TASKRUN, 1 << 8);
+  assert.equal(abi.setupFlags['CQE_MIXED'], 1 << 18);
+  assert.equal(abi.features['SINGLE_MMAP'], 1);
+  assert.equal(abi.features['NO_IOWAIT'], 1 << 17);
+  assert.ok(abi.pageSize >= 4096);
+});
+
+test('send ring ladder: CLAMP|COOP_TASKRUN with 256 entries is accepted on the first attempt', async () => {
+  const r = await addon.ringLadder({ kind: 'send' });
+  assert.equal(r.res, 0);
+  assert.equal(r.attempts.length, 2);
+  assert.deepEqual(
+    r.attempts.map((a) => [a.stage, a.entries, a.flags]),
+    [
+      ['setup', 256, CLAMP | COOP_TASKRUN],
+      ['mmap', 256, CLAMP | COOP_TASKRUN],
+    ],
+  );
+  assert.ok(r.attempts[0]!.res >= 0, 'setup returned an fd');
+  assert.equal(r.attempts[1]!.res, 0);
+  assert.ok(r.params);
+  assert.equal(r.params.sqEntries, 256);
+  assert.equal(r.params.cqEntries, 512);
+  assert.equal(r.params.flags, CLAMP | COOP_TASKRUN);
+  const features = decode(abi.features, r.params.features);
+  for (const f of ['SINGLE_MMAP', 'NODROP', 'EXT_ARG', 'FAST_POLL']) assert.ok(features.includes(f), f);
+  assert.ok(r.mapping);
+  assert.equal(r.mapping.strategy, 'separate');
+  assert.equal(r.mapping.sqRingEntries, 256);
+  assert.equal(r.mapping.sqRingMask, 255);
+  assert.equal(r.mapping.cqRingEntries, 512);
+  assert.equal(r.mapping.cqesAddrMod8, 0);
+  assert.equal(r.mapping.sqesSize % abi.pageSize, 0);
+  assert.ok(r.maxWorkers);
+  assert.equal(r.maxWorkers.res, 0);
+  assert.deepEqual(r.maxWorkers.requested, [4, 4]);
+  assert.ok(r.maxWorkers.previous, 'the kernel wrote back the previous limits');
+  assert.equal(r.recvPool, null);
+});
+
+test('recv ring ladder: entries follow the pool, one mapping with SINGLE_MMAP, every buffer queued', async () => {
+  const r = await addon.ringLadder({ kind: 'recv' });
+  assert.equal(r.res, 0);
+  assert.equal(r.attempts[0]!.entries, 64);
+  assert.ok(r.mapping);
+  assert.equal(r.mapping.strategy, 'single');
+  assert.equal(r.mapping.sqRingSize, r.mapping.cqRingSize);
+  assert.deepEqual(r.recvPool, { poolSize: 64, queued: 64, submitRes: 0 });
+
+  const capped = await addon.ringLadder({ kind: 'recv', poolSize: 5000 });
+  assert.equal(capped.res, 0);
+  assert.equal(capped.recvPool?.poolSize, 2048, 'pool capped at 2048 as in the seed');
+  assert.equal(capped.attempts[0]!.entries, 2048);
+});
+
+test('ladder: an unknown flag set alone gives one -EINVAL attempt and then gives up', async () => {
+  const r = await addon.ringLadder({ kind: 'send', flagSets: [2 ** 31] });
+  assert.equal(r.res, EINVAL);
+  assert.deepEqual(r.attempts, [{ stage: 'setup', entries: 256, flags: 2 ** 31, res: EINVAL }]);
+  assert.equal(r.params, null);
+  assert.equal(r.mapping, null);
+  assert.equal(r.maxWorkers, null);
+});
+
+test('ladder: EINVAL falls back to the next flag set and records both attempts', async () => {
+  const r = await addon.ringLadder({ kind: 'send', flagSets: [2 ** 31, CLAMP], registerMaxWorkers: false });
+  assert.equal(r.res, 0);
+  assert.deepEqual(
+    r.attempts.map((a) => [a.stage, a.flags, a.res < 0 ? a.res : 'ok']),
+    [
+      ['setup', 2 ** 31, EINVAL],
+      ['setup', CLAMP, 'ok'],
+      ['mmap', CLAMP, 'ok'],
+    ],
+  );
+  assert.equal(r.params?.flags, CLAMP);
+  assert.equal(r.maxWorkers, null, 'not registered when asked not to');
+});
+
+test('mappingCompare: the single mapping and the three separate ones show the same ring', async () => {
+  const r = await addon.mappingCompare({ entries: 8 });
+  assert.equal(r.res, 0);
+  assert.equal(r.featSingleMmap, true);
+  assert.equal(r.separate.res, 0);
+  assert.equal(r.single.res, 0);
+  assert.equal(r.separate.mapping?.strategy, 'separate');
+  assert.equal(r.single.mapping?.strategy, 'single');
+  assert.equal(r.separate.mapping?.sqRingEntries, r.single.mapping?.sqRingEntries);
+  assert.deepEqual(r.nopRoundTrip, { res: 1, cqeRes: 0 });
+  assert.equal(r.agree, true);
+});
+
+test('probeOpcodes: SENDMSG and RECVMSG are supported, the list ends at lastOp', async () => {
+  const r = await addon.probeOpcodes();
+  assert.equal(r.res, 0);
+  const supported = new Set(r.ops.filter((o) => o.supported).map((o) => o.op));
+  assert.ok(supported.has(abi.opcodes['SENDMSG']!));
+  assert.ok(supported.has(abi.opcodes['RECVMSG']!));
+  assert.ok(supported.has(abi.opcodes['NOP']!));
+  assert.ok(r.lastOp >= abi.opcodes['RECV_ZC']!, '6.18 knows at least up to RECV_ZC');
+  assert.ok(r.ops.every((o) => o.op <= r.lastOp));
+});
+
+test('multishotRecvmsg: one multishot RECVMSG with a provided buffer ring receives every datagram', async () => {
+  const r = await addon.multishotRecvmsg({ timeoutMs: 2000 });
+  assert.deepEqual(r, {
+    res: 0,
+    stage: 'done',
+    packetsSent: 3,
+    completions: 3,
+    moreFlag: true,
+    bufferFlag: true,
+    payloadOk: true,
+  });
+});
+
+test('trySetupFlags: what the kernel accepts alone, with a companion, or refuses', async () => {
+  const clamp = await addon.trySetupFlags({ flags: CLAMP });
+  assert.equal(clamp.res, 0);
+  assert.equal(clamp.sqEntries, 8);
+
+  const unknown = await addon.trySetupFlags({ flags: 2 ** 31 });
+  assert.equal(unknown.res, EINVAL);
+  assert.equal(unknown.features, 0);
+
+  const cqsize = await addon.trySetupFlags({ flags: abi.setupFlags['CQSIZE']!, entries: 8 });
+  assert.equal(cqsize.res, 0);
+  assert.equal(cqsize.cqEntries, 16, 'CQSIZE defaults to 2 * entries');
+  const cq64 = await addon.trySetupFlags({ flags: abi.setupFlags['CQSIZE']!, entries: 8, cqEntries: 64 });
+  assert.equal(cq64.cqEntries, 64);
+
+  const defer = abi.setupFlags['DEFER_TASKRUN']!;
+  const single = abi.setupFlags['SINGLE_ISSUER']!;
+  assert.equal((await addon.trySetupFlags({ flags: defer })).res, EINVAL, 'DEFER_TASKRUN needs SINGLE_ISSUER');
+  assert.equal((await addon.trySetupFlags({ flags: defer | single })).res, 0);
+
+  const sqpoll = await addon.trySetupFlags({ flags: abi.setupFlags['SQPOLL']! });
+  assert.equal(sqpoll.res, 0, 'root may create SQPOLL rings');
+});
+
+test('singleIssuerCrossThread: the creating thread may submit, another thread gets -EEXIST', async () => {
+  const r = await addon.singleIssuerCrossThread();
+  assert.equal(r.setupRes, 0);
+  assert.deepEqual(r.sameThread, { enterRes: 1, cqeRes: 0 });
+  assert.deepEqual(r.otherThread, { enterRes: EEXIST, cqeRes: null });
+});
+
+for (const family of [4, 6] as const) {
+  test(`loopback IPv${family}: every datagram arrives with every byte, length and source intact`, async () => {
+    const max = family === 4 ? 65507 : 65527;
+    const r = await addon.loopback({ family, sizes: [8, 64, 1400, 9000, max], batch: 64, timeoutMs: 2000 });
+    assert.deepEqual(r.mismatches, []);
+    assert.equal(r.res, 0);
+    assert.equal(r.stage, 'done');
+    assert.equal(r.expected, 69);
+    assert.equal(r.received, 69);
+    assert.equal(r.bytesOk, true);
+    assert.equal(r.lengthsOk, true);
+    assert.equal(r.sourceOk, true);
+    assert.deepEqual(r.sendmsg, { calls: 5, bytes: 8 + 64 + 1400 + 9000 + max, errors: 0, firstErrno: 0 });
+    assert.equal(r.batch.calls, 1);
+    assert.equal(r.batch.entries, 64);
+    assert.equal(r.batch.errors, 0);
+    assert.equal(r.sendRing?.entries, 256);
+    assert.equal(r.sendRing?.flags, CLAMP | COOP_TASKRUN);
+    assert.equal(r.recvRing?.queued, 64);
+  });
+}
+
+test('loopback: a batch larger than the send ring still goes through (ring-full wait)', async () => {
+  const r = await addon.loopback({ family: 4, sizes: [], batch: 600, timeoutMs: 2000 });
+  assert.equal(r.batch.errors, 0);
+  assert.equal(r.batch.bytes, 600 * 64);
+  assert.equal(r.received, 600);
+  assert.equal(r.res, 0);
+});
+
+test('loopback: datagrams the socket drops end in a bounded wait (-ETIME), not a hang', async () => {
+  // 1000 datagrams of 64 KiB are far more than the receive buffer holds: the kernel drops some.
+  const r = await addon.loopback({ family: 4, sizes: [65507], batch: 1000, timeoutMs: 200 });
+  assert.equal(r.batch.errors, 0, 'every send was accepted by the kernel');
+  assert.ok(r.received < r.expected, `received ${r.received} of ${r.expected}`);
+  assert.equal(r.res, ETIME);
+  assert.equal(r.stage, 'receive');
+  assert.ok(r.mismatches.some((m) => m.includes('datagrams arrived')));
+  assert.equal(r.bytesOk, true, 'what did arrive is intact');
+});
+
+test('bad arguments reject with a TypeError naming the option', async () => {
+  await assert.rejects(addon.loopback({ family: 5 as 4, sizes: [64], batch: 1 }), {
+    name: 'TypeError',
+    message: /family/,
+  });
+  await assert.rejects(addon.loopback({ family: 4, sizes: [4], batch: 1 }), { name: 'TypeError', message: /sizes\[0\]/ });
+  await assert.rejects(addon.ringLadder({ kind: 'both' as 'send' }), { name: 'TypeError', message: /kind/ });
+  await assert.rejects(addon.ringLadder({ kind: 'send', flagSets: [] }), { name: 'TypeError', message: /flagSets/ });
+  await assert.rejects(addon.trySetupFlags({} as { flags: number }), { name: 'TypeError', message: /flags/ });
+  await assert.rejects(addon.multishotRecvmsg({ timeoutMs: -1 }), { name: 'TypeError', message: /timeoutMs/ });
+});
+
+test('an internal failure rejects with a Node-style error (code, errno, syscall)', async () => {
+  // A child whose descriptor table is full: the receive-ring ladder cannot create its UDP socket.
+  const addonPath = addonCandidates()[0]!;
+  const script = `
+    const fs = require('node:fs');
+    const addon = require(${JSON.stringify(addonPath)});
+    const held = [];
+    try { for (;;) held.push(fs.openSync('/dev/null', 'r')); } catch (e) { if (e.code !== 'EMFILE') throw e; }
+    addon.ringLadder({ kind: 'recv' }).then(
+      (r) => { console.log(JSON.stringify({ resolved: r.res })); },
+      (e) => { console.log(JSON.stringify({ name: e.name, message: e.message, code: e.code, errno: e.errno, syscall: e.syscall })); },
+    );`;
+  const child = spawnSync('sh', ['-c', 'ulimit -n 128 && exec "$0" -e "$1"', process.execPath, script], {
+    encoding: 'utf8',
+    timeout: 20000,
+  });
+  assert.equal(child.status, 0, child.stderr);
+  const out = JSON.parse(child.stdout.trim()) as Record<string, unknown>;
+  assert.deepEqual(out, {
+    name: 'Error',
+    message: 'socket: Too many open files',
+    code: 'EMFILE',
+    errno: -24,
+    syscall: 'socket',
+  });
+});
