@@ -113,7 +113,7 @@ function assertEveryProbePresent(report: Report): void {
 function assertHuman(rules: string[], expectedExit: number, mustName: RegExp[]): void {
   const run = runCheckHuman({ seccomp: rules });
   assert.equal(run.signal, null, describeRun(run));
-  assert.equal(run.status, expectedExit, describeRun(run));
+  assert.equal(run.status, expectedExit, `${describeRun(run)}\nstdout:\n${run.stdout}`);
   assert.ok(!run.stdout.trimStart().startsWith('{'), 'human output must not be JSON');
   assert.doesNotMatch(run.stdout, /\u001b\[/, 'no ANSI codes with NO_COLOR=1 on a pipe');
   for (const pattern of mustName) assert.match(run.stdout, pattern, `human output must name ${pattern}:\n${run.stdout}`);
