@@ -530,7 +530,8 @@ Napi::Value Loopback(const Napi::CallbackInfo& info) {
                     fn) ||
       !GetUint(o, "batch", true, 0, 4096, &batch, &err, fn) ||
       !GetUint(o, "poolSize", false, 1, uring::kMaxRecvPoolSize, &pool, &err, fn) ||
-      !GetUint(o, "timeoutMs", false, 1, kMaxTimeoutMs, &timeoutMs, &err, fn))
+      !GetUint(o, "timeoutMs", false, 1, kMaxTimeoutMs, &timeoutMs, &err, fn) ||
+      !GetBool(o, "forcePollWait", &in.forcePollWait, &err, fn))
     return RejectTypeError(env, err);
   in.batch = batch;
   in.poolSize = static_cast<int>(pool);

@@ -614,6 +614,7 @@ void Loopback(const LoopbackInput& in, LoopbackOutput* out) {
   uring::SetupReport sendRep;
   uring::SetupOptions sendOpts;
   sendOpts.waitTimeoutMs = timeoutMs;
+  sendOpts.forcePollWait = in.forcePollWait;
   int r = sendRing.Setup(sendOpts, &sendRep);
   if (r < 0) {
     Fail(out, "send-ring", r);
@@ -627,6 +628,7 @@ void Loopback(const LoopbackInput& in, LoopbackOutput* out) {
   uring::SetupReport recvRep;
   uring::SetupOptions recvOpts;
   recvOpts.waitTimeoutMs = timeoutMs;
+  recvOpts.forcePollWait = in.forcePollWait;
   recvOpts.poolSize = in.poolSize;
   recvOpts.bufferSize = static_cast<int>(maxSize < 2048 ? 2048 : maxSize);
   r = recvRing.Setup(rs, recvOpts, &recvRep);

@@ -103,6 +103,7 @@ struct LoopbackInput {
   uint32_t batch = 0;
   int poolSize = uring::kDefaultRecvPoolSize;
   int timeoutMs = uring::kDefaultWaitTimeoutMs;
+  bool forcePollWait = false;  // wait with poll() on the ring fd even where FEAT_EXT_ARG exists
 };
 struct SendCounters {
   uint32_t calls = 0;

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { addonCandidates, loadAddon, type AbiInfo } from '../src/native.js';
+import { addonCandidates, loadAddon, type AbiInfo, type LoopbackOptions } from '../src/native.js';
 
 const addon = loadAddon();
 const abi: AbiInfo = addon.abi();
@@ -223,6 +223,27 @@ test('loopback: datagrams the socket drops end in a bounded wait (-ETIME), not a
   assert.equal(r.stage, 'receive');
   assert.ok(r.mismatches.some((m) => m.includes('datagrams arrived')));
   assert.equal(r.bytesOk, true, 'what did arrive is intact');
+});
+
+// The poll() wait is what kernels without FEAT_EXT_ARG (< 5.11) get; `forcePollWait` is an extra
+// loopback option (not in LoopbackOptions yet) that takes that path on this kernel too.
+type PollLoopback = LoopbackOptions & { forcePollWait: boolean };
+
+test('loopback with poll() waits (the pre-EXT_ARG path): every datagram arrives intact', async () => {
+  const opts: PollLoopback = { family: 4, sizes: [64, 1400], batch: 300, timeoutMs: 2000, forcePollWait: true };
+  const r = await addon.loopback(opts);
+  assert.deepEqual(r.mismatches, []);
+  assert.equal(r.res, 0);
+  assert.equal(r.received, 302);
+  assert.equal(r.bytesOk && r.lengthsOk && r.sourceOk, true);
+});
+
+test('loopback with poll() waits: dropped datagrams still end in -ETIME within the bound', async () => {
+  const opts: PollLoopback = { family: 6, sizes: [], batch: 1000, timeoutMs: 200, forcePollWait: true };
+  const r = await addon.loopback({ ...opts, sizes: [65527] });
+  assert.ok(r.received < r.expected);
+  assert.equal(r.res, ETIME);
+  assert.equal(r.stage, 'receive');
 });
 
 test('bad arguments reject with a TypeError naming the option', async () => {
