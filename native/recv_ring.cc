@@ -152,7 +152,11 @@ int RecvRing::ReceivePackets(bool wait, RecvCallback cb, void* ctx, RecvStats* s
   // First resubmit idle buffers, so receives stay queued.
   uint32_t submitted = 0;
   queueIdle(&submitted, true);
-  if (submitted > 0 || wait) {
+  // DEFER_TASKRUN rings only post completions inside io_uring_enter(GETEVENTS), so a reap
+  // without anything to submit still has to enter the kernel there (the seed's rings never
+  // use that flag).
+  const bool deferred = (params_.flags & abi::SETUP_DEFER_TASKRUN) != 0;
+  if (submitted > 0 || wait || deferred) {
     int r = EnterBounded(fd_, params_.features, params_.flags, submitted, wait ? 1 : 0, waitTimeoutMs_,
                          forcePoll_);
     if (r < 0) return r;
