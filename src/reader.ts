@@ -60,7 +60,7 @@ export function schemaValidator(def?: string): ValidateFunction {
   const found = validators.get(key);
   if (found) return found;
   if (!cachedAjv) {
-    cachedAjv = new Ajv2020({ allErrors: true, strict: true });
+    cachedAjv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
     cachedAjv.addSchema(reportSchema());
   }
   const id = String(reportSchema()['$id']);
@@ -151,6 +151,22 @@ export function checkReportDocument(doc: unknown): ReadOutcome {
   return { ok: true, report: doc as unknown as Report };
 }
 
+/** True when the text opens more objects/arrays than it closes (strings skipped): a cut-off document. */
+function endsInsideValue(text: string): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c) i += 1; // backslash: skip the escaped character
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x7b || ch === 0x5b) depth += 1;
+    else if (ch === 0x7d || ch === 0x5d) depth -= 1;
+  }
+  return inString || depth > 0;
+}
+
 /** Parse and classify the text of one report. */
 export function parseReportText(text: string): ReadOutcome {
   if (text.trim().length === 0) {
@@ -161,7 +177,7 @@ export function parseReportText(text: string): ReadOutcome {
     doc = JSON.parse(text);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    if (/end of (JSON )?input|Unterminated string/i.test(detail)) {
+    if (/end of (JSON )?input|Unterminated string/i.test(detail) || endsInsideValue(text)) {
       return { ok: false, problem: 'truncated', message: `truncated JSON (stops after ${Buffer.byteLength(text)} bytes); fetch the report again` };
     }
     return { ok: false, problem: 'malformed-json', message: `not valid JSON (${detail}); pass a report written by \`uring-probe check --json\`` };

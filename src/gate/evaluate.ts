@@ -46,8 +46,9 @@ function checkRequirement(req: Requirement, caps: HostCapabilities): string | nu
       const outcome = caps.setupFlags.value.get(req.name);
       if (!outcome) return `${req.name} was not tried on this host`;
       if (outcome.accepted) return null;
+      // For the ladder's own flags, say what the rings fell back to.
       const ringFlags = caps.rings.send?.flags ?? [];
-      const rings = ringFlags.length > 0 ? `; the seed's rings run with ${ringFlags.join('|')}` : '';
+      const rings = ['CLAMP', 'COOP_TASKRUN'].includes(req.name) && ringFlags.length > 0 ? `; the seed's rings run with ${ringFlags.join('|')}` : '';
       return `${req.name} ${refusal(outcome)} by ${kernelOf(report)}${since(req)}${rings}`;
     }
     case 'feature': {

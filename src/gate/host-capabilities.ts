@@ -156,6 +156,7 @@ function throughputOf(probe: ProbeResult | undefined, probes: ReadonlyMap<string
   const modeTable = record(f['modes']) ?? record(f['perMode']);
   if (modeTable) {
     for (const [mode, v] of Object.entries(modeTable)) {
+      if (record(v)?.['skipped'] === true) continue;
       const pps = num(v) ?? num(record(v)?.['rxPps']) ?? num(record(v)?.['pps']) ?? num(record(v)?.['receivedPps']);
       if (pps !== null) modes[mode] = pps;
     }

@@ -42,7 +42,7 @@ export function parsePolicy(text: string, source: string): GatePolicy {
   } catch (error) {
     throw new UsageError(`policy ${source} is not valid JSON (${(error as Error).message})`, 'fix the file; see docs/fleet.md for the format');
   }
-  validatePolicy ??= new Ajv2020({ allErrors: true, strict: true }).compile(POLICY_SCHEMA);
+  validatePolicy ??= new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true }).compile(POLICY_SCHEMA);
   if (!validatePolicy(doc)) {
     const why = describeSchemaErrors(validatePolicy.errors).join('; ');
     throw new UsageError(

@@ -1,0 +1,59 @@
+// `uring-probe diff OLD.json NEW.json`: what changed between two reports of one host (the check after a kernel upgrade).
+import type { Argv } from 'yargs';
+import { toolVersion } from '../host.js';
+import { DIFF_EXIT, diffReports, sameMachine } from '../diff/diff.js';
+import { DIFF_FORMATS, diffDocument, renderDiffHuman, renderDiffJson, type DiffFormat } from '../diff/render.js';
+import type { Report } from '../types.js';
+import { UsageError } from '../usage-error.js';
+import type { CliCommand, CommandIo } from './index.js';
+import { readReportArg, UnreadableReport, unreadable } from './report-input.js';
+
+function diffFormat(argv: Record<string, unknown>): DiffFormat {
+  const format = argv['format'] as DiffFormat | undefined;
+  if (argv['json'] === true) {
+    if (format !== undefined && format !== 'json') throw new UsageError(`--json contradicts --format ${format}`, 'pass only one of them');
+    return 'json';
+  }
+  return format ?? 'human';
+}
+
+export const diffCommand: CliCommand = {
+  command: 'diff <old> <new>',
+  describe: 'What changed between two reports of one host: verdict, features, flags, ops, ladder, throughput',
+  builder(yargs: Argv): Argv {
+    return yargs
+      .positional('old', { type: 'string', describe: 'the earlier report (check --json)' })
+      .positional('new', { type: 'string', describe: 'the later report' })
+      .option('json', { type: 'boolean', describe: 'JSON output (same as --format json)' })
+      .option('format', { type: 'string', choices: [...DIFF_FORMATS], describe: 'Output format' })
+      .option('any-host', { type: 'boolean', default: false, describe: 'Compare reports of different machines too' })
+      .example('$0 diff before-upgrade.json after-upgrade.json', 'exit 2 when something got worse')
+      .epilogue('Exit codes: 0 nothing got worse (gains are fine; throughput is shown, never judged), 2 a regression (worse verdict, a lost feature, flag or op, a probe that got worse, a worse setup ladder), 64 usage (e.g. reports of different machines without --any-host), 65 a report cannot be read.');
+  },
+  async run(argv, io: CommandIo): Promise<number> {
+    const format = diffFormat(argv);
+    let older: Report;
+    let newer: Report;
+    try {
+      older = readReportArg(String(argv['old']));
+      newer = readReportArg(String(argv['new']));
+    } catch (error) {
+      if (error instanceof UnreadableReport) return unreadable(io, error, format === 'json');
+      throw error;
+    }
+    if (!sameMachine(older, newer) && argv['any-host'] !== true) {
+      throw new UsageError(
+        `the reports are from different machines (${older.host.hostname} ${older.host.machineIdHash ?? '?'} and ${newer.host.hostname} ${newer.host.machineIdHash ?? '?'})`,
+        'pass two reports of one host, or --any-host to compare anyway',
+      );
+    }
+    if (Date.parse(newer.startedAt) < Date.parse(older.startedAt)) {
+      io.stderr.write(`uring-probe: note: ${String(argv['new'])} is older than ${String(argv['old'])}; showing the change from the first to the second as given\n`);
+    }
+    const d = diffReports(older, newer);
+    const exitCode = d.regression ? DIFF_EXIT.regression : DIFF_EXIT.noRegression;
+    const color = io.stdoutIsTTY && !io.env['NO_COLOR'];
+    io.stdout.write(format === 'json' ? renderDiffJson(diffDocument(d, toolVersion(), exitCode)) : renderDiffHuman(d, { color }));
+    return exitCode;
+  },
+};

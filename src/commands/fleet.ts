@@ -1,0 +1,65 @@
+// `uring-probe fleet PATH...`: roll up many hosts' reports (files, directories, NDJSON on stdin).
+import type { Argv } from 'yargs';
+import { toolVersion } from '../host.js';
+import { policyFromArgv, withGateOptions } from '../gate/options.js';
+import { readInputs } from '../fleet/inputs.js';
+import { FLEET_FORMATS, fleetDocument, renderFleetCsv, renderFleetHuman, renderFleetJson, type FleetFormat } from '../fleet/render.js';
+import { FleetAccumulator } from '../fleet/rollup.js';
+import { describeWriteError, writeFileAtomic } from '../report/atomic-write.js';
+import { UsageError } from '../usage-error.js';
+import type { CliCommand, CommandIo } from './index.js';
+
+function fleetFormat(argv: Record<string, unknown>): FleetFormat {
+  const format = argv['format'] as FleetFormat | undefined;
+  if (argv['json'] === true) {
+    if (format !== undefined && format !== 'json') throw new UsageError(`--json contradicts --format ${format}`, 'pass only one of them');
+    return 'json';
+  }
+  return format ?? 'human';
+}
+
+export const fleetCommand: CliCommand = {
+  command: 'fleet <paths..>',
+  describe: 'Roll up many hosts\' reports: verdicts, kernels, reasons, support matrix, throughput, failing hosts',
+  builder(yargs: Argv): Argv {
+    return withGateOptions(
+      yargs
+        .positional('paths', { type: 'string', array: true, describe: 'report files, directories of them, *.ndjson files, or - for NDJSON on stdin' })
+        .option('json', { type: 'boolean', describe: 'JSON output (same as --format json)' })
+        .option('format', { type: 'string', choices: [...FLEET_FORMATS], describe: 'Output format (csv: one row per host)' })
+        .option('output', { alias: 'o', type: 'string', describe: 'Write to FILE (atomically) instead of stdout' })
+        .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Every failing host and every opcode in the human output' })
+        .example('$0 fleet reports/', 'roll up every *.json under reports/')
+        .example('cat *.ndjson | $0 fleet - --policy uring-policy.json --format csv', 'gate every host, one CSV row per host'),
+    ).epilogue('Exit codes (they add up): 0 every input rolled up and no failing host; +2 a host is incompatible or unknown, or failed the gate; +4 an input was skipped (malformed, truncated, foreign, unknown schema version, unreadable, empty); 64 usage.');
+  },
+  async run(argv, io: CommandIo): Promise<number> {
+    const format = fleetFormat(argv);
+    const paths = (Array.isArray(argv['paths']) ? argv['paths'] : [argv['paths']]).filter((p) => p !== undefined).map(String);
+    if (paths.length === 0) throw new UsageError('fleet needs at least one path', 'pass report files, directories, or - for NDJSON on stdin');
+    if (paths.filter((p) => p === '-').length > 1) throw new UsageError('- (stdin) given more than once', 'pass - once');
+    const output = typeof argv['output'] === 'string' && argv['output'] !== '' ? (argv['output'] as string) : null;
+    if (argv['output'] !== undefined && output === null) throw new UsageError('--output needs a file name', 'pass e.g. --output fleet.json');
+    const policy = policyFromArgv(argv);
+    const acc = new FleetAccumulator(policy);
+    for await (const doc of readInputs(paths, process.stdin)) acc.add(doc);
+    const rollup = acc.finish();
+    const color = output === null && io.stdoutIsTTY && !io.env['NO_COLOR'];
+    let text: string;
+    if (format === 'json') text = renderFleetJson(fleetDocument(rollup, toolVersion(), policy));
+    else if (format === 'csv') text = renderFleetCsv(rollup);
+    else text = renderFleetHuman(rollup, { color, verbose: argv['verbose'] === true });
+    // CSV has one row per host only: name the skipped inputs on stderr.
+    if (format === 'csv') for (const s of rollup.skipped) io.stderr.write(`uring-probe: skipped ${s.source}: ${s.problem}: ${s.message}\n`);
+    if (output !== null) {
+      try {
+        writeFileAtomic(output, text);
+      } catch (error) {
+        throw new UsageError(describeWriteError(output, error), 'choose a writable path in an existing directory');
+      }
+    } else {
+      io.stdout.write(text);
+    }
+    return rollup.exitCode;
+  },
+};

@@ -1,0 +1,92 @@
+// `uring-probe gate REPORT.json --policy FILE`: the check's gate decision on a recorded report, without touching the kernel.
+import type { Argv } from 'yargs';
+import { Chalk } from 'chalk';
+import { applyGate, evaluateGate, ungatedVerdict } from '../gate/evaluate.js';
+import { policyFromArgv, withGateOptions } from '../gate/options.js';
+import { describeWriteError, writeFileAtomic } from '../report/atomic-write.js';
+import { renderJson } from '../report/json.js';
+import { renderJunit } from '../report/junit.js';
+import type { Report } from '../types.js';
+import { UsageError } from '../usage-error.js';
+import type { CliCommand, CommandIo } from './index.js';
+import { readReportArg, UnreadableReport, unreadable } from './report-input.js';
+
+export const GATE_FORMATS = ['human', 'json', 'junit'] as const;
+type GateFormat = (typeof GATE_FORMATS)[number];
+
+function gateFormat(argv: Record<string, unknown>): GateFormat {
+  const format = argv['format'] as GateFormat | undefined;
+  if (argv['json'] === true) {
+    if (format !== undefined && format !== 'json') throw new UsageError(`--json contradicts --format ${format}`, 'pass only one of them');
+    return 'json';
+  }
+  return format ?? 'human';
+}
+
+/** The decision in a few lines: what was asked, what is unmet and what the host has instead. */
+export function renderGateHuman(report: Report, color: boolean): string {
+  const c = new Chalk({ level: color ? 1 : 0 });
+  const g = report.gate!;
+  const asked = [
+    ...g.requirements,
+    ...(g.minPps !== null ? [`min-pps ${g.minPps}`] : []),
+    ...(g.minRatio !== null ? [`min-ratio ${g.minRatio}`] : []),
+    ...(g.strict ? ['strict'] : []),
+  ];
+  const lines = [
+    c.bold(`uring-probe gate: ${report.host.hostname}, kernel ${report.host.kernelRelease}, report of ${report.startedAt}`),
+    `  report verdict  ${ungatedVerdict(report)}`,
+    `  required        ${asked.join(', ')}`,
+  ];
+  for (const u of g.unmet) lines.push(c.red(`  unmet           ${u.requirement}: have ${u.have}`));
+  lines.push('');
+  lines.push(g.passed
+    ? c.green(`GATE PASSED: verdict ${report.verdict}, exit ${report.exitCode}`)
+    : c.red(`GATE FAILED: ${g.unmet.length} requirement${g.unmet.length === 1 ? '' : 's'} unmet, exit ${report.exitCode}`));
+  return `${lines.join('\n')}\n`;
+}
+
+export const gateCommand: CliCommand = {
+  command: 'gate <report>',
+  describe: 'Gate a recorded report (from `check --json`) on requirements, without touching the kernel',
+  builder(yargs: Argv): Argv {
+    return withGateOptions(
+      yargs
+        .positional('report', { type: 'string', describe: 'report file written by `uring-probe check --json` (- for stdin)' })
+        .option('json', { type: 'boolean', describe: 'Print the gated report as JSON (same as --format json)' })
+        .option('format', { type: 'string', choices: [...GATE_FORMATS], describe: 'Output format' })
+        .option('output', { alias: 'o', type: 'string', describe: 'Write to FILE (atomically) instead of stdout' })
+        .example('$0 gate host1.json --policy uring-policy.json', 'exit 2 and the unmet requirements when host1 falls short')
+        .example('$0 gate host1.json --require COOP_TASKRUN op:SEND_ZC --format junit', 'JUnit XML for a CI job'),
+    ).epilogue('Exit codes: the check\'s codes for the gated report (0 compatible, 1 degraded, 2 incompatible or a requirement unmet, 3 unknown); 64 usage (unknown requirement name, bad policy); 65 the report cannot be read (malformed, truncated, foreign, unknown schema version).');
+  },
+  async run(argv, io: CommandIo): Promise<number> {
+    const format = gateFormat(argv);
+    const policy = policyFromArgv(argv);
+    if (policy === null) {
+      throw new UsageError('gate needs something to check', 'pass --policy FILE or --require NAME..., --min-pps, --min-ratio, --strict');
+    }
+    const output = typeof argv['output'] === 'string' && argv['output'] !== '' ? (argv['output'] as string) : null;
+    if (argv['output'] !== undefined && output === null) throw new UsageError('--output needs a file name', 'pass e.g. --output gated.json');
+    let report: Report;
+    try {
+      report = readReportArg(String(argv['report']));
+    } catch (error) {
+      if (error instanceof UnreadableReport) return unreadable(io, error, format === 'json');
+      throw error;
+    }
+    const gated = applyGate(report, evaluateGate(report, policy));
+    const color = output === null && io.stdoutIsTTY && !io.env['NO_COLOR'];
+    const text = format === 'json' ? renderJson(gated) : format === 'junit' ? renderJunit(gated) : renderGateHuman(gated, color);
+    if (output !== null) {
+      try {
+        writeFileAtomic(output, text);
+      } catch (error) {
+        throw new UsageError(describeWriteError(output, error), 'choose a writable path in an existing directory');
+      }
+    } else {
+      io.stdout.write(text);
+    }
+    return gated.exitCode;
+  },
+};

@@ -1,0 +1,96 @@
+// Fleet inputs: report files, directories of them, NDJSON files and NDJSON on stdin, each read and classified.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { parseReportText, readReportFile, type ReadOutcome } from '../reader.js';
+
+/** One document read from the inputs: where it came from and what it is. */
+export interface InputDocument {
+  /** file path, `file:LINE` for NDJSON, `stdin:LINE` for `-` */
+  source: string;
+  outcome: ReadOutcome;
+}
+
+const REPORT_FILE = /\.(json|ndjson|jsonl)$/i;
+const NDJSON_FILE = /\.(ndjson|jsonl)$/i;
+
+/** Every report-looking file under `dir`, sorted, recursively (dot-directories skipped). */
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    const entries = readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const full = join(d, e.name);
+      if (e.isDirectory()) {
+        if (!e.name.startsWith('.')) walk(full);
+      } else if ((e.isFile() || e.isSymbolicLink()) && REPORT_FILE.test(e.name) && !e.name.startsWith('.')) {
+        out.push(full);
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+function* ndjsonDocuments(text: string, prefix: string): Generator<InputDocument> {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i += 1) {
+    const line = lines[i]!;
+    if (line.trim() === '') continue;
+    yield { source: `${prefix}:${i + 1}`, outcome: parseReportText(line) };
+  }
+}
+
+/** NDJSON from a stream, line by line (a large stdin is never held whole). */
+async function* ndjsonStream(stream: Readable, prefix: string): AsyncGenerator<InputDocument> {
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  let n = 0;
+  for await (const line of lines) {
+    n += 1;
+    if (line.trim() === '') continue;
+    yield { source: `${prefix}:${n}`, outcome: parseReportText(line) };
+  }
+}
+
+/**
+ * Every document named by `paths`: a file (one report, or NDJSON when it ends in .ndjson/.jsonl),
+ * a directory (its *.json/*.ndjson/*.jsonl files, recursively), or `-` (NDJSON on `stdin`).
+ * Nothing throws for a bad input: each problem is a document with `outcome.ok === false`.
+ */
+export async function* readInputs(paths: readonly string[], stdin: Readable): AsyncGenerator<InputDocument> {
+  for (const path of paths) {
+    if (path === '-') {
+      yield* ndjsonStream(stdin, 'stdin');
+      continue;
+    }
+    let isDir = false;
+    try {
+      isDir = statSync(path).isDirectory();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      yield { source: path, outcome: { ok: false, problem: 'unreadable', message: `cannot read (${code === 'ENOENT' ? 'no such file or directory' : code})` } };
+      continue;
+    }
+    const files = isDir ? filesUnder(path) : [path];
+    if (isDir && files.length === 0) {
+      yield { source: path, outcome: { ok: false, problem: 'empty', message: 'no *.json, *.ndjson or *.jsonl reports in this directory' } };
+      continue;
+    }
+    for (const file of files) {
+      if (NDJSON_FILE.test(file)) {
+        let text: string;
+        try {
+          text = readFileSync(file, 'utf8');
+        } catch (error) {
+          yield { source: file, outcome: { ok: false, problem: 'unreadable', message: `cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})` } };
+          continue;
+        }
+        yield* ndjsonDocuments(text, file);
+      } else {
+        yield { source: file, outcome: readReportFile(file) };
+      }
+    }
+  }
+}
+
