@@ -1,13 +1,14 @@
 // Probe `loopback`: datagrams through the seed's send ring and receive pool over 127.0.0.1 (and ::1), every byte checked.
 import { networkInterfaces } from 'node:os';
 import { errnoName } from '../errno.js';
-import { loadAddon, type LoopbackResult } from '../native.js';
+import { loadAddon, type AbiInfo, type LoopbackResult } from '../native.js';
 import type { FactValue, ProbeResult, ReasonCode } from '../types.js';
-import { probeResult } from './result.js';
+import { probeResult, resultName } from './result.js';
+import { namesOfBits } from './ring-setup.js';
 import type { ProbeSpec } from './spec.js';
 
-/** One datagram of each size through Sendmsg (65507 = the largest IPv4 UDP payload), then a batch. */
-export const LOOPBACK_SIZES = [1, 64, 512, 1400, 8000, 65507];
+/** One datagram of each size through Sendmsg (8 = the addon's header of magic + sequence; 65507 = the largest IPv4 UDP payload), then a batch. */
+export const LOOPBACK_SIZES = [8, 64, 512, 1400, 8000, 65507];
 export const LOOPBACK_BATCH = 32;
 
 /** errnos that mean "there is no usable loopback", not "io_uring got it wrong". */
@@ -19,12 +20,14 @@ export function hasIpv6Loopback(): boolean {
   );
 }
 
-function familyFacts(r: LoopbackResult): FactValue {
+function familyFacts(r: LoopbackResult, abi: AbiInfo): FactValue {
   return {
-    result: r.res === 0 ? 'ok' : errnoName(r.res),
+    result: resultName(r.res),
     stage: r.stage,
-    sendRing: r.sendRing,
-    recvRing: r.recvRing,
+    sendRing: r.sendRing ? { entries: r.sendRing.entries, flags: namesOfBits(r.sendRing.flags, abi.setupFlags) } : null,
+    recvRing: r.recvRing
+      ? { entries: r.recvRing.entries, flags: namesOfBits(r.recvRing.flags, abi.setupFlags), queued: r.recvRing.queued }
+      : null,
     sendmsg: { ...r.sendmsg, firstErrno: r.sendmsg.firstErrno ? errnoName(r.sendmsg.firstErrno) : null },
     batch: { ...r.batch, firstErrno: r.batch.firstErrno ? errnoName(r.batch.firstErrno) : null },
     received: r.received,
@@ -76,6 +79,7 @@ export const loopbackProbe: ProbeSpec = {
   async run(ctx): Promise<ProbeResult> {
     const spec = loopbackProbe;
     const addon = loadAddon();
+    const abi = addon.abi();
     const timeoutMs = Math.max(200, Math.min(2000, Math.floor(ctx.options.timeoutMs / 3)));
     const families: Array<4 | 6> = hasIpv6Loopback() ? [4, 6] : [4];
     const facts: Record<string, FactValue> = { sizes: LOOPBACK_SIZES, batch: LOOPBACK_BATCH };
@@ -83,7 +87,7 @@ export const loopbackProbe: ProbeSpec = {
     const verdicts: Judgement[] = [];
     for (const family of families) {
       const r = await addon.loopback({ family, sizes: LOOPBACK_SIZES, batch: LOOPBACK_BATCH, timeoutMs });
-      facts[`ipv${family}`] = familyFacts(r);
+      facts[`ipv${family}`] = familyFacts(r, abi);
       verdicts.push(judge(family, r));
     }
     // A wrong datagram anywhere is the decisive finding; "no loopback" only leaves it unchecked.

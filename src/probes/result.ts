@@ -1,6 +1,7 @@
 // Small helpers to build ProbeResults: typed construction, dependency skips, internal errors, timing.
 import type { Facts, ProbeResult, ProbeStatus, ReasonCode, SetupAttempt } from '../types.js';
 import type { ProbeContext, ProbeSpec } from './spec.js';
+import { errnoName } from '../errno.js';
 import { remediationFor } from './reasons.js';
 
 export interface ResultFields {
@@ -105,4 +106,9 @@ export function asRecord(v: unknown): Record<string, unknown> | null {
 
 export function hex(n: number): string {
   return `0x${(n >>> 0).toString(16)}`;
+}
+
+/** 'ok' for a `>= 0` result (fd, count, 0), else the errno name of a `-errno` result. */
+export function resultName(res: number): string {
+  return res >= 0 ? 'ok' : errnoName(res);
 }

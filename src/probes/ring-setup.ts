@@ -4,7 +4,7 @@ import { loadAddon, type AbiInfo, type NativeAttempt, type RingLadderResult } fr
 import type { FactValue, Facts, ProbeResult, ReasonCode, SetupAttempt } from '../types.js';
 import { refusalContextFrom } from './environment.js';
 import { setupRefusalReason } from './reasons.js';
-import { hex, probeResult } from './result.js';
+import { hex, probeResult, resultName } from './result.js';
 import type { ProbeSpec } from './spec.js';
 
 /** The seed's minEntries: the ladder never halves below it. */
@@ -54,7 +54,7 @@ function ringFacts(kind: 'send' | 'recv', requested: number, r: RingLadderResult
   const p = r.params;
   const facts: Record<string, FactValue> = {
     requestedEntries: requested,
-    result: r.res === 0 ? 'ok' : errnoName(r.res),
+    result: resultName(r.res),
     finalEntries: p ? p.sqEntries : null,
     sqEntries: p ? p.sqEntries : null,
     cqEntries: p ? p.cqEntries : null,
@@ -66,7 +66,7 @@ function ringFacts(kind: 'send' | 'recv', requested: number, r: RingLadderResult
     mapping: r.mapping ? (r.mapping as unknown as FactValue) : null,
     maxWorkers: r.maxWorkers
       ? {
-          result: r.maxWorkers.res === 0 ? 'ok' : errnoName(r.maxWorkers.res),
+          result: resultName(r.maxWorkers.res),
           requested: r.maxWorkers.requested,
           previous: r.maxWorkers.previous,
         }

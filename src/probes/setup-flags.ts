@@ -26,7 +26,7 @@ const NOTES: Partial<Record<string, string>> = {
 };
 
 function outcome(r: SetupFlagResult): FactValue {
-  return r.res === 0 ? { accepted: true, errno: null } : { accepted: false, errno: errnoName(r.res) };
+  return r.res >= 0 ? { accepted: true, errno: null } : { accepted: false, errno: errnoName(r.res) };
 }
 
 export const setupFlagsProbe: ProbeSpec = {
@@ -53,20 +53,20 @@ export const setupFlagsProbe: ProbeSpec = {
         cqEntries: name === 'CQSIZE' ? ENTRIES * 4 : undefined,
       });
       const entry: Record<string, FactValue> = { value: hex(bit), alone: outcome(alone) };
-      let ok = alone.res === 0;
+      let ok = alone.res >= 0;
       const companion = COMPANION[name];
       const companionBit = companion ? table[companion] : undefined;
-      if (alone.res !== 0 && companion && companionBit !== undefined) {
+      if (alone.res < 0 && companion && companionBit !== undefined) {
         const together = await addon.trySetupFlags({ flags: bit | companionBit, entries: ENTRIES });
         entry.withCompanion = { flags: [name, companion], ...(outcome(together) as Record<string, FactValue>) };
         entry.note = `the kernel needs ${companion} with ${name}`;
-        ok = together.res === 0;
+        ok = together.res >= 0;
       }
       const note = NOTES[name];
       if (note) entry.note = entry.note ? `${String(entry.note)}; ${note}` : note;
       entry.accepted = ok;
       flags[name] = entry;
-      (ok ? accepted : refused).push(ok && alone.res !== 0 ? `${name}(+${companion ?? ''})` : ok ? name : `${name}:${errnoName(alone.res)}`);
+      (ok ? accepted : refused).push(ok && alone.res < 0 ? `${name}(+${companion ?? ''})` : ok ? name : `${name}:${errnoName(alone.res)}`);
     }
     return probeResult(spec, {
       status: 'pass',

@@ -2,7 +2,7 @@
 import { errnoName } from '../errno.js';
 import { loadAddon } from '../native.js';
 import type { ProbeResult } from '../types.js';
-import { probeResult } from './result.js';
+import { probeResult, resultName } from './result.js';
 import type { ProbeSpec } from './spec.js';
 
 function show(res: number | null): string | number | null {
@@ -18,7 +18,7 @@ export const singleIssuerProbe: ProbeSpec = {
     const spec = singleIssuerProbe;
     const r = await loadAddon().singleIssuerCrossThread();
     const facts = {
-      setup: r.setupRes === 0 ? 'ok' : errnoName(r.setupRes),
+      setup: resultName(r.setupRes),
       sameThread: { enter: show(r.sameThread.enterRes), cqe: show(r.sameThread.cqeRes) },
       otherThread: { enter: show(r.otherThread.enterRes), cqe: show(r.otherThread.cqeRes) },
     };

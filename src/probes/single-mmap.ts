@@ -2,7 +2,7 @@
 import { errnoName, errnoOfResult } from '../errno.js';
 import { loadAddon } from '../native.js';
 import type { FactValue, ProbeResult } from '../types.js';
-import { probeResult } from './result.js';
+import { probeResult, resultName } from './result.js';
 import type { ProbeSpec } from './spec.js';
 
 const ENTRIES = 64;
@@ -17,12 +17,12 @@ export const singleMmapProbe: ProbeSpec = {
     const r = await loadAddon().mappingCompare({ entries: ENTRIES });
     const facts = {
       entries: ENTRIES,
-      setup: r.res === 0 ? 'ok' : errnoName(r.res),
+      setup: resultName(r.res),
       featSingleMmap: r.featSingleMmap,
-      separate: { result: r.separate.res === 0 ? 'ok' : errnoName(r.separate.res), mapping: r.separate.mapping as unknown as FactValue },
-      single: { result: r.single.res === 0 ? 'ok' : errnoName(r.single.res), mapping: r.single.mapping as unknown as FactValue },
+      separate: { result: resultName(r.separate.res), mapping: r.separate.mapping as unknown as FactValue },
+      single: { result: resultName(r.single.res), mapping: r.single.mapping as unknown as FactValue },
       agree: r.agree,
-      nopRoundTrip: { result: r.nopRoundTrip.res === 0 ? 'ok' : errnoName(r.nopRoundTrip.res), cqeRes: r.nopRoundTrip.cqeRes },
+      nopRoundTrip: { result: resultName(r.nopRoundTrip.res), cqeRes: r.nopRoundTrip.cqeRes },
     };
     if (r.res < 0) {
       return probeResult(spec, {

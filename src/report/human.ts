@@ -44,26 +44,29 @@ function verdictColor(c: ChalkInstance, verdict: Verdict): (s: string) => string
   }
 }
 
-function scalar(v: FactValue): string {
-  if (v === null) return 'null (could not tell)';
+function scalar(v: FactValue, nullText: string): string {
+  if (v === null) return nullText;
   if (typeof v === 'string') return v;
   return String(v);
 }
 
-/** Facts as `path: value` lines; arrays of scalars on one line. */
-export function flattenFacts(value: FactValue, path = ''): Array<[string, string]> {
+/**
+ * Facts as `path: value` lines; arrays of scalars on one line. `nullText` shows a null: the
+ * environment probe's nulls mean "could not tell", elsewhere they mean "none" (e.g. no errno).
+ */
+export function flattenFacts(value: FactValue, path = '', nullText = '-'): Array<[string, string]> {
   if (Array.isArray(value)) {
     if (value.every((x) => x === null || typeof x !== 'object')) {
-      return [[path, value.length ? value.map((x) => scalar(x)).join(', ') : '(none)']];
+      return [[path, value.length ? value.map((x) => scalar(x, nullText)).join(', ') : '(none)']];
     }
-    return value.flatMap((x, i) => flattenFacts(x, `${path}[${i}]`));
+    return value.flatMap((x, i) => flattenFacts(x, `${path}[${i}]`, nullText));
   }
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value);
     if (entries.length === 0) return [[path, '{}']];
-    return entries.flatMap(([k, x]) => flattenFacts(x, path ? `${path}.${k}` : k));
+    return entries.flatMap(([k, x]) => flattenFacts(x, path ? `${path}.${k}` : k, nullText));
   }
-  return [[path, scalar(value)]];
+  return [[path, scalar(value, nullText)]];
 }
 
 function ladderTable(attempts: SetupAttempt[], c: ChalkInstance): string {
@@ -99,7 +102,7 @@ function probeDetails(p: ProbeResult, c: ChalkInstance): string[] {
       lines.push(...ladderTable(ofRing, c).split('\n').map((l) => `    ${l}`));
     }
   }
-  const facts = flattenFacts(p.facts);
+  const facts = flattenFacts(p.facts, '', p.id === 'environment' ? 'unknown (could not tell)' : '-');
   if (facts.length > 0 && !(facts.length === 1 && facts[0]![1] === '{}')) {
     lines.push('  facts:');
     for (const [k, v] of facts) lines.push(`    ${c.gray(`${k}:`)} ${v}`);
