@@ -92,7 +92,7 @@ export const REMEDIATION: Record<ReasonCode, string> = {
     'It works; a kernel >= 5.19 removes the fallback.',
   RING_SHRUNK:
     'io_uring_setup returned ENOMEM, so the ring was halved below the requested entries. ' +
-    'Raise RLIMIT_MEMLOCK (systemd: LimitMEMLOCK=) or use a kernel >= 5.12, where rings no longer count against it.',
+    'On kernels <= 5.11 raise RLIMIT_MEMLOCK (systemd: LimitMEMLOCK=); on newer kernels, where rings no longer count against it, look for memory pressure or pinned memory.',
   NO_WORKER_LIMIT:
     'IORING_REGISTER_IOWQ_MAX_WORKERS was refused (kernel < 5.15): io-wq workers are unbounded and may grow to many threads under load. ' +
     'Use a kernel >= 5.15 to bound them.',
