@@ -136,6 +136,8 @@ export interface LoopbackOptions {
   batch: number;
   poolSize?: number;        // default 64
   timeoutMs?: number;       // bound on every wait, default 2000
+  /** use the poll() wait that kernels without FEAT_EXT_ARG (< 5.11) get, even where EXT_ARG exists */
+  forcePollWait?: boolean;
 }
 
 export interface LoopbackResult {
@@ -151,6 +153,7 @@ export interface LoopbackResult {
   lengthsOk: boolean;
   sourceOk: boolean;
   mismatches: string[];     // at most a few human-readable descriptions
+  // firstErrno fields above are -errno (0 when none), like every `res`
   elapsedUs: number;
 }
 

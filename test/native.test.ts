@@ -225,9 +225,9 @@ test('loopback: datagrams the socket drops end in a bounded wait (-ETIME), not a
   assert.equal(r.bytesOk, true, 'what did arrive is intact');
 });
 
-// The poll() wait is what kernels without FEAT_EXT_ARG (< 5.11) get; `forcePollWait` is an extra
-// loopback option (not in LoopbackOptions yet) that takes that path on this kernel too.
-type PollLoopback = LoopbackOptions & { forcePollWait: boolean };
+// The poll() wait is what kernels without FEAT_EXT_ARG (< 5.11) get; `forcePollWait` takes that
+// path on this kernel too.
+type PollLoopback = LoopbackOptions & { forcePollWait: true };
 
 test('loopback with poll() waits (the pre-EXT_ARG path): every datagram arrives intact', async () => {
   const opts: PollLoopback = { family: 4, sizes: [64, 1400], batch: 300, timeoutMs: 2000, forcePollWait: true };
