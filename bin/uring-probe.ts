@@ -2,20 +2,13 @@
 // The uring-probe CLI entry: yargs over src/commands/, one-line usage errors (exit 64), the only place that sets the exit code.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { EXIT_CODES_HELP } from '../src/commands/check.js';
 import { commands, type CommandIo } from '../src/commands/index.js';
 import { toolInfo, toolVersion } from '../src/host.js';
 import { renderErrorDocument } from '../src/report/json.js';
 import { EXIT } from '../src/types.js';
 import { UsageError, usageLine } from '../src/usage-error.js';
 
-const EXIT_CODES_HELP = [
-  'Exit codes:',
-  `  ${EXIT.compatible}   compatible    the seed's io_uring data path works here as is`,
-  `  ${EXIT.degraded}   degraded      it works, with fallbacks (a probe warned)`,
-  `  ${EXIT.incompatible}   incompatible  it cannot run here (a probe failed: io_uring refused, data wrong, ...)`,
-  `  ${EXIT.unknown}   unknown       a check could not be made (probe killed, timed out or broken; no loopback), or an internal error`,
-  `  ${EXIT.usage}  usage         bad command line (one line on stderr; a JSON error document with --json)`,
-].join('\n');
 
 /** JSON mode is decided before parsing, so that even a bad command line gets a JSON error document. */
 function wantsJson(args: string[]): boolean {

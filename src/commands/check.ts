@@ -7,10 +7,21 @@ import { runCheck } from '../check.js';
 import { DEFAULT_CHECK_OPTIONS, type CheckOptions } from '../probes/spec.js';
 import { renderHuman } from '../report/human.js';
 import { renderJson } from '../report/json.js';
+import { EXIT } from '../types.js';
 import { UsageError } from '../usage-error.js';
 import type { CliCommand, CommandIo } from './index.js';
 
 export type OutputFormat = 'human' | 'json';
+
+/** The exit codes of `check` (and of the CLI), for --help. */
+export const EXIT_CODES_HELP = [
+  'Exit codes:',
+  `  ${EXIT.compatible}   compatible    the seed's io_uring data path works here as is`,
+  `  ${EXIT.degraded}   degraded      it works, with fallbacks (a probe warned)`,
+  `  ${EXIT.incompatible}   incompatible  it cannot run here (a probe failed: io_uring refused, data came back wrong)`,
+  `  ${EXIT.unknown}   unknown       a check could not be made (probe killed/timed out, no loopback), internal error`,
+  `  ${EXIT.usage}  usage         bad command line (one line on stderr; a JSON error document with --json)`,
+].join('\n');
 
 /** --json wins as a shorthand; --json together with --format human is a contradiction. */
 export function outputFormat(argv: Record<string, unknown>): OutputFormat {
@@ -89,7 +100,8 @@ export const checkCommand: CliCommand = {
       .option('bench', { type: 'boolean', default: true, describe: 'Run the throughput probe (--no-bench leaves it out)' })
       .option('timeout', { requiresArg: true, default: DEFAULT_CHECK_OPTIONS.timeoutMs, describe: 'Time bound of one kernel probe, in ms (its process is killed past it)' })
       .example('$0 check', 'human report; exit code = verdict')
-      .example('$0 check --json --no-bench -o report.json', 'JSON report to a file, without the throughput probe');
+      .example('$0 check --json --no-bench -o report.json', 'JSON report to a file, without the throughput probe')
+      .epilogue(EXIT_CODES_HELP);
   },
   async run(argv, io): Promise<number> {
     const format = outputFormat(argv);
