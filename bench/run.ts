@@ -9,7 +9,8 @@ import { derive, stat, type Stat } from '../src/bench/runner.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'); // dist/bench -> package root
 const refSource = join(root, 'bench', 'reference', 'udp_loopback_ref.c');
-const refBinary = join(root, 'build', 'bench', 'udp_loopback_ref');
+// under dist/, not build/: a node-gyp rebuild wipes build/ (and would take the binary mid-run)
+const refBinary = join(root, 'dist', 'bench-bin', 'udp_loopback_ref');
 
 interface Sample {
   rxPps: number;
@@ -36,7 +37,7 @@ function runReference(mode: BenchMode, size: number, durationMs: number, batch: 
   const r = JSON.parse(out.trim()) as {
     res: number; sent: number; received: number; corrupt: number; rxPps: number; senderCpuUs: number; receiverCpuUs: number;
   };
-  if (r.res !== 0) throw new Error(`reference ${mode} ${size} B failed: ${r.res}`);
+  if (r.res !== 0) throw new Error(`reference ${mode} ${size} B failed with ${r.res}`);
   return {
     rxPps: r.rxPps,
     senderCpuMsPerM: r.sent ? r.senderCpuUs / 1000 / (r.sent / 1e6) : 0,
@@ -50,6 +51,13 @@ async function runEngine(mode: BenchMode, size: number, durationMs: number, batc
   if (r.res !== 0 || r.skipped) throw new Error(`engine ${mode} ${size} B failed: ${r.stage} ${r.res} ${r.skipped ?? ''}`);
   const d = derive(r);
   return { rxPps: d.rxPps, senderCpuMsPerM: d.senderCpuMsPerM, receiverCpuMsPerM: d.receiverCpuMsPerM, corrupt: r.corrupt };
+}
+
+const failures: string[] = [];
+/** A run that failed counts as a missing sample (NaN is left out of the medians) and is listed. */
+function failed(err: unknown): Sample {
+  failures.push((err as Error).message.split('\n')[0] ?? String(err));
+  return { rxPps: NaN, senderCpuMsPerM: NaN, receiverCpuMsPerM: NaN, corrupt: 0 };
 }
 
 function fmt(s: Stat): string {
@@ -75,12 +83,20 @@ async function main(): Promise<void> {
         const entry = samples.get(key) ?? { engine: [], ref: [] };
         samples.set(key, entry);
         // alternate who goes first, so neither always gets the warmer (or the noisier) slot
+        const eng = () => runEngine(mode, size, durationMs, batch, depth).catch(failed);
+        const ref = async () => {
+          try {
+            return runReference(mode, size, durationMs, batch, depth);
+          } catch (err) {
+            return failed(err);
+          }
+        };
         if (rep % 2 === 0) {
-          entry.engine.push(await runEngine(mode, size, durationMs, batch, depth));
-          entry.ref.push(runReference(mode, size, durationMs, batch, depth));
+          entry.engine.push(await eng());
+          entry.ref.push(await ref());
         } else {
-          entry.ref.push(runReference(mode, size, durationMs, batch, depth));
-          entry.engine.push(await runEngine(mode, size, durationMs, batch, depth));
+          entry.ref.push(await ref());
+          entry.engine.push(await eng());
         }
         done++;
         if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total} ${key}        `);
@@ -89,7 +105,7 @@ async function main(): Promise<void> {
   }
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
   const table = new Table({
-    head: ['mode', 'size', 'engine pkt/s', 'C reference pkt/s', 'engine/ref', 'within 10%', 'tx CPU ms/M eng/ref', 'rx CPU ms/M eng/ref'],
+    head: ['mode', 'size', 'engine pkt/s', 'C reference pkt/s', 'engine/ref (pairs)', 'within 10%', 'tx CPU ms/M eng/ref', 'rx CPU ms/M eng/ref'],
     style: { head: [], border: [] },
   });
   for (const size of sizes) {
@@ -98,15 +114,22 @@ async function main(): Promise<void> {
       if (!e) continue;
       const es = stat(e.engine.map((s) => s.rxPps));
       const rs = stat(e.ref.map((s) => s.rxPps));
-      const ratio = rs.median > 0 ? es.median / rs.median : 0;
+      // the ratio of each adjacent engine/reference pair, then the median: robust to slow drift
+      const pairs = e.engine.map((s, i) => {
+        const r = e.ref[i];
+        return r && r.rxPps > 0 ? s.rxPps / r.rxPps : NaN;
+      });
+      const ratioStat = stat(pairs);
+      const ratio = ratioStat.median;
       const cpu = (k: 'senderCpuMsPerM' | 'receiverCpuMsPerM') =>
         `${stat(e.engine.map((s) => s[k])).median.toFixed(0)} / ${stat(e.ref.map((s) => s[k])).median.toFixed(0)}`;
-      table.push([mode, `${size}`, fmt(es), fmt(rs), ratio.toFixed(2), ratio >= 0.9 ? 'yes' : 'NO', cpu('senderCpuMsPerM'), cpu('receiverCpuMsPerM')]);
+      table.push([mode, `${size}`, fmt(es), fmt(rs), `${ratio.toFixed(2)} [${ratioStat.min.toFixed(2)}-${ratioStat.max.toFixed(2)}]`, ratio >= 0.9 ? 'yes' : 'NO', cpu('senderCpuMsPerM'), cpu('receiverCpuMsPerM')]);
     }
   }
-  process.stdout.write(`engine vs plain C reference: ${durationMs} ms runs, ${repeat} repeat(s), median [min-max] received pkt/s\n`);
+  process.stdout.write(`engine vs plain C reference: ${durationMs} ms runs, ${repeat} repeat(s), median [min-max] received pkt/s; engine/ref = median of the per-pair ratios\n`);
   process.stdout.write(table.toString() + '\n');
   const corrupt = [...samples.values()].flatMap((e) => [...e.engine, ...e.ref]).reduce((a, s) => a + s.corrupt, 0);
+  for (const f of failures) process.stdout.write(`failed run: ${f}\n`);
   if (corrupt) process.stdout.write(`WARNING: ${corrupt} corrupt datagrams seen\n`);
 }
 
