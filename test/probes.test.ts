@@ -9,6 +9,7 @@ import { killedProbeReason, REMEDIATION, setupRefusalReason, type RefusalContext
 import { dependencySkip, probeResult, runProbe } from '../src/probes/result.js';
 import { ladderAttempts, namesOfBits } from '../src/probes/ring-setup.js';
 import { DEFAULT_CHECK_OPTIONS, type ProbeSpec } from '../src/probes/spec.js';
+import { renderHuman } from '../src/report/human.js';
 import { renderJson } from '../src/report/json.js';
 import type { ProbeResult, ProbeStatus, ReasonCode, Report } from '../src/types.js';
 import { computeVerdict, exitCodeFor } from '../src/verdict.js';
@@ -209,5 +210,61 @@ describe('renderJson', () => {
     const probe = (parsed.probes as Array<Record<string, unknown>>)[0]!;
     assert.deepEqual(Object.keys(probe), ['id', 'title', 'status', 'summary', 'reason', 'errno', 'facts', 'remediation', 'durationMs']);
     assert.deepEqual(probe.facts, { previous: null });
+  });
+});
+
+describe('renderHuman', () => {
+  const setup: ProbeResult = {
+    ...probeResult({ id: 'ring-setup', title: 'Ring setup' }, {
+      status: 'warn',
+      summary: 'send ring shrunk to 32 of 256 entries (ENOMEM)',
+      reason: 'RING_SHRUNK',
+      errno: 'ENOMEM',
+      facts: { send: { requestedEntries: 256, finalEntries: 32, flags: ['CLAMP'] } },
+    }),
+    attempts: [
+      { ring: 'send', stage: 'setup', entries: 256, flags: ['CLAMP', 'COOP_TASKRUN'], flagsRaw: 0x110, ok: false, errno: 'ENOMEM', next: 'halve' },
+      { ring: 'send', stage: 'setup', entries: 128, flags: ['CLAMP', 'COOP_TASKRUN'], flagsRaw: 0x110, ok: true, errno: null, next: 'accept' },
+    ],
+  };
+  const killed = probeResult({ id: 'loopback', title: 'Loopback' }, {
+    status: 'fail',
+    summary: 'the probe process died of SIGSYS',
+    reason: 'PROBE_KILLED',
+    facts: { signal: 'SIGSYS', exitCode: null },
+  });
+  const report: Report = {
+    schemaVersion: 1,
+    tool: { name: 'uring-probe', version: '0.1.0' },
+    host: { hostname: 'edge-7', machineIdHash: null, kernelRelease: '5.10.0', kernelVersion: '#1', arch: 'x86_64', distribution: null },
+    startedAt: '2026-01-01T00:00:00.000Z',
+    durationMs: 40,
+    verdict: 'unknown',
+    exitCode: 3,
+    probes: [result('environment', 'pass'), setup, killed],
+  };
+
+  it('without colour: a row per probe with its reason, remediation of warns and fails, the verdict and exit code', () => {
+    const text = renderHuman(report, { color: false, verbose: false });
+    assert.doesNotMatch(text, /\u001b\[/);
+    assert.match(text, /edge-7/);
+    assert.match(text, /│ WARN\s+│ ring-setup\s+│ send ring shrunk .*\[RING_SHRUNK\]/);
+    assert.match(text, /│ FAIL\s+│ loopback\s+│ the probe process died of SIGSYS \[PROBE_KILLED\]/);
+    assert.ok(text.includes(REMEDIATION.RING_SHRUNK.slice(0, 40)));
+    assert.match(text, /Verdict: UNKNOWN.*\(exit 3\)/);
+    assert.doesNotMatch(text, /setup ladder/);
+  });
+  it('with colour: ANSI codes appear', () => {
+    assert.match(renderHuman(report, { color: true, verbose: false }), /\u001b\[/);
+  });
+  it('verbose: the ladder with what the seed did next, errno, and the facts', () => {
+    const text = renderHuman(report, { color: false, verbose: true });
+    assert.match(text, /setup ladder:/);
+    assert.match(text, /│ send\s+│ setup\s+│ 256\s+│ CLAMP\|COOP_TASKRUN \(0x110\)\s+│ ENOMEM\s+│ halve/);
+    assert.match(text, /│ send\s+│ setup\s+│ 128\s+│ CLAMP\|COOP_TASKRUN \(0x110\)\s+│ ok\s+│ accept/);
+    assert.match(text, /reason: RING_SHRUNK, errno: ENOMEM/);
+    assert.match(text, /send\.finalEntries: 32/);
+    assert.match(text, /signal: SIGSYS/);
+    assert.match(text, /exitCode: -/);
   });
 });
