@@ -35,7 +35,11 @@ export const fleetCommand: CliCommand = {
   },
   async run(argv, io: CommandIo): Promise<number> {
     const format = fleetFormat(argv);
-    const paths = (Array.isArray(argv['paths']) ? argv['paths'] : [argv['paths']]).filter((p) => p !== undefined).map(String);
+    const paths = (Array.isArray(argv['paths']) ? argv['paths'] : [argv['paths']])
+      .filter((p): p is string | number => (typeof p === 'string' && p !== '') || typeof p === 'number')
+      .map(String);
+    // yargs-parser drops a lone `-` (stdin) from the positionals: take it from the command line.
+    if (!paths.includes('-') && process.argv.slice(2).includes('-')) paths.push('-');
     if (paths.length === 0) throw new UsageError('fleet needs at least one path', 'pass report files, directories, or - for NDJSON on stdin');
     if (paths.filter((p) => p === '-').length > 1) throw new UsageError('- (stdin) given more than once', 'pass - once');
     const output = typeof argv['output'] === 'string' && argv['output'] !== '' ? (argv['output'] as string) : null;

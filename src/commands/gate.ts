@@ -46,6 +46,13 @@ export function renderGateHuman(report: Report, color: boolean): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** yargs-parser turns a lone `-` positional into '' or true: that is stdin. */
+function reportPath(value: unknown): string {
+  if ((value === '' || value === true) && process.argv.slice(2).includes('-')) return '-';
+  if (typeof value !== 'string' || value === '') throw new UsageError('gate needs a report file', 'pass REPORT.json, or - for stdin');
+  return value;
+}
+
 export const gateCommand: CliCommand = {
   command: 'gate <report>',
   describe: 'Gate a recorded report (from `check --json`) on requirements, without touching the kernel',
@@ -70,7 +77,7 @@ export const gateCommand: CliCommand = {
     if (argv['output'] !== undefined && output === null) throw new UsageError('--output needs a file name', 'pass e.g. --output gated.json');
     let report: Report;
     try {
-      report = readReportArg(String(argv['report']));
+      report = readReportArg(reportPath(argv['report']));
     } catch (error) {
       if (error instanceof UnreadableReport) return unreadable(io, error, format === 'json');
       throw error;

@@ -1,0 +1,190 @@
+// Gating: requirement names, what an unmet requirement reports the host has instead, policy files, and `uring-probe gate`.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { applyGate, evaluateGate, gateOnNames } from '../src/gate/evaluate.js';
+import { parseRequirement, parseRequirements } from '../src/gate/names.js';
+import { policyFromArgv } from '../src/gate/options.js';
+import { parsePolicy } from '../src/gate/policy.js';
+import { readReportFile, schemaValidator } from '../src/reader.js';
+import type { Report } from '../src/types.js';
+import { UsageError } from '../src/usage-error.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CLI = join(ROOT, 'dist', 'bin', 'uring-probe.js');
+const REPORTS = join(ROOT, 'fixtures', 'reports');
+
+function fixture(name: string): Report {
+  const read = readReportFile(join(REPORTS, name));
+  if (!read.ok) throw new Error(`${name}: ${read.message}`);
+  return read.report;
+}
+function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('requirement names: flags, features, ops, register ops, capabilities and probe ids, in several spellings', () => {
+  const cases: Array<[string, string, string]> = [
+    ['COOP_TASKRUN', 'flag', 'COOP_TASKRUN'],
+    ['coop_taskrun', 'flag', 'COOP_TASKRUN'],
+    ['IORING_SETUP_DEFER_TASKRUN', 'flag', 'DEFER_TASKRUN'],
+    ['flag:SINGLE_ISSUER', 'flag', 'SINGLE_ISSUER'],
+    ['EXT_ARG', 'feature', 'EXT_ARG'],
+    ['feat:native-workers', 'feature', 'NATIVE_WORKERS'],
+    ['op:SEND_ZC', 'op', 'op:SEND_ZC'],
+    ['IORING_OP_RECVMSG', 'op', 'op:RECVMSG'],
+    ['IOWQ_MAX_WORKERS', 'register', 'IOWQ_MAX_WORKERS'],
+    ['reg:PROBE', 'register', 'reg:PROBE'],
+    ['multishot-recvmsg', 'capability', 'multishot-recvmsg'],
+    ['loopback', 'probe', 'loopback'],
+    ['probe:worker-limit', 'probe', 'worker-limit'],
+  ];
+  for (const [raw, kind, canonical] of cases) {
+    const r = parseRequirement(raw);
+    assert.equal(r.kind, kind, raw);
+    assert.equal(r.canonical, canonical, raw);
+  }
+  assert.deepEqual(parseRequirements(['COOP_TASKRUN,op:SEND_ZC', 'COOP_TASKRUN']).map((r) => r.canonical), ['COOP_TASKRUN', 'op:SEND_ZC']);
+});
+
+test('an unknown requirement name is a usage error with a suggestion, never a silent pass', () => {
+  assert.throws(() => parseRequirement('COOP_TASKRUNN'), (e: unknown) => e instanceof UsageError && /unknown requirement 'COOP_TASKRUNN'/.test(e.message) && /did you mean COOP_TASKRUN/.test(e.hint));
+  assert.throws(() => parseRequirement('SEND_ZC'), (e: unknown) => e instanceof UsageError && /write it as op:SEND_ZC/.test(e.hint));
+  assert.throws(() => parseRequirement('op:SEND_ZCC'), UsageError);
+  assert.throws(() => parseRequirement('reg:ENABLE_RINGS'), (e: unknown) => e instanceof UsageError && /does not measure/.test(e.message));
+  assert.throws(() => parseRequirement(''), UsageError);
+});
+
+test('a healthy 6.18 host meets flags, features, ops, IOWQ_MAX_WORKERS, multishot and probe requirements', () => {
+  const report = fixture('6.18-compatible.json');
+  const outcome = gateOnNames(report, ['COOP_TASKRUN', 'DEFER_TASKRUN', 'EXT_ARG', 'op:SEND_ZC', 'op:RECV_ZC', 'IOWQ_MAX_WORKERS', 'reg:PROBE', 'multishot-recvmsg', 'loopback', 'throughput'], { strict: true, minPps: 1, minRatio: 0.01 });
+  assert.deepEqual(outcome.unmet, []);
+  assert.equal(outcome.passed, true);
+  const gated = applyGate(report, outcome);
+  assert.equal(gated.verdict, 'compatible');
+  assert.equal(gated.exitCode, 0);
+  assert.deepEqual(schemaValidator('report')(gated) ? [] : schemaValidator('report').errors, []);
+});
+
+test('a 5.10 host: every unmet requirement is listed with what the host has instead', () => {
+  const report = fixture('5.10-no-coop-taskrun.json');
+  const outcome = gateOnNames(report, ['COOP_TASKRUN', 'CLAMP', 'EXT_ARG', 'op:SEND_ZC', 'op:SENDMSG', 'IOWQ_MAX_WORKERS', 'multishot-recvmsg', 'worker-limit'], { minRatio: 0.8 });
+  const have = Object.fromEntries(outcome.unmet.map((u) => [u.requirement, u.have]));
+  assert.deepEqual(Object.keys(have).sort(), ['COOP_TASKRUN', 'EXT_ARG', 'IOWQ_MAX_WORKERS', 'min-ratio 0.8', 'multishot-recvmsg', 'op:SEND_ZC', 'worker-limit'].sort());
+  assert.match(have['COOP_TASKRUN']!, /refused with EINVAL by kernel 5\.10\.0-28-amd64; it came in Linux 5\.19; the seed's rings run with CLAMP$/);
+  assert.match(have['EXT_ARG']!, /does not report FEAT_EXT_ARG; it came in Linux 5\.11; its features: SINGLE_MMAP /);
+  assert.match(have['op:SEND_ZC']!, /SEND_ZC is not supported by kernel 5\.10/);
+  assert.match(have['IOWQ_MAX_WORKERS']!, /refused with EINVAL .* io-wq workers stay unbounded/);
+  assert.match(have['multishot-recvmsg']!, /did not work .* failed at stage register-pbuf-ring EINVAL/);
+  assert.match(have['worker-limit']!, /^worker-limit warn \(NO_WORKER_LIMIT\)/);
+  assert.match(have['min-ratio 0.8']!, /seed\/syscall ratio 0\.69 \(seed 118,000 pkt\/s, syscall 171,000 pkt\/s\)/);
+  const gated = applyGate(report, outcome);
+  assert.equal(gated.verdict, 'incompatible');
+  assert.equal(gated.exitCode, 2);
+});
+
+test('--strict fails a degraded report; without it degraded passes with exit 1', () => {
+  const report = fixture('5.10-no-coop-taskrun.json');
+  const strict = evaluateGate(report, { requirements: [], strict: true, minPps: null, minRatio: null });
+  assert.deepEqual(strict.unmet, [{ requirement: 'strict', have: 'verdict degraded: ring-setup FLAGS_FALLBACK, worker-limit NO_WORKER_LIMIT' }]);
+  assert.equal(applyGate(report, strict).exitCode, 2);
+  const lenient = applyGate(report, evaluateGate(report, { requirements: [], strict: false, minPps: null, minRatio: null }));
+  assert.equal(lenient.verdict, 'degraded');
+  assert.equal(lenient.exitCode, 1);
+});
+
+test('requirements the report cannot answer are unmet, saying why (no throughput probe, skipped probes)', () => {
+  const noBench = fixture('6.8-seccomp-kill-sigsys.json');
+  const outcome = gateOnNames(noBench, ['COOP_TASKRUN', 'op:SENDMSG', 'throughput'], { minPps: 100000 });
+  const have = Object.fromEntries(outcome.unmet.map((u) => [u.requirement, u.have]));
+  assert.match(have['COOP_TASKRUN']!, /not measured: the setup-flags probe was skipped \(DEPENDENCY_FAILED/);
+  assert.match(have['op:SENDMSG']!, /not measured: the opcodes probe was skipped/);
+  assert.match(have['throughput']!, /not in this report \(the check ran with --no-bench\)/);
+  assert.match(have['min-pps 100000']!, /no throughput figure: the throughput probe is not in this report/);
+});
+
+test('re-gating a gated report judges it again from its probes', () => {
+  const report = fixture('6.18-compatible.json');
+  const failed = applyGate(report, gateOnNames(report, ['NO_MMAP']));
+  assert.equal(failed.verdict, 'incompatible');
+  const passed = applyGate(failed, gateOnNames(failed, ['CLAMP']));
+  assert.equal(passed.verdict, 'compatible');
+  assert.equal(passed.exitCode, 0);
+});
+
+test('policy files: validated, unknown fields and names refused naming the file, merged with the command line', () => {
+  const p = parsePolicy('{"policyVersion":1,"require":["COOP_TASKRUN","op:SEND_ZC"],"minPps":1000,"strict":true}', 'p.json');
+  assert.deepEqual(p.requirements.map((r) => r.canonical), ['COOP_TASKRUN', 'op:SEND_ZC']);
+  assert.equal(p.minPps, 1000);
+  assert.equal(p.strict, true);
+  assert.throws(() => parsePolicy('{"requires":["X"]}', 'p.json'), (e: unknown) => e instanceof UsageError && /policy p\.json is not a valid policy: \/ has unknown field 'requires'/.test(e.message));
+  assert.throws(() => parsePolicy('{"require":["NOPE"]}', 'p.json'), (e: unknown) => e instanceof UsageError && /policy p\.json: unknown requirement 'NOPE'/.test(e.message));
+  assert.throws(() => parsePolicy('{"policyVersion":2}', 'p.json'), UsageError);
+  assert.throws(() => parsePolicy('{not json', 'p.json'), (e: unknown) => e instanceof UsageError && /not valid JSON/.test(e.message));
+  const dir = mkdtempSync(join(tmpdir(), 'uring-policy-'));
+  try {
+    const file = join(dir, 'policy.json');
+    writeFileSync(file, JSON.stringify({ require: ['COOP_TASKRUN'], minRatio: 0.5 }));
+    const merged = policyFromArgv({ policy: file, require: ['EXT_ARG'], 'min-ratio': 0.7 })!;
+    assert.deepEqual(merged.requirements.map((r) => r.canonical), ['COOP_TASKRUN', 'EXT_ARG']);
+    assert.equal(merged.minRatio, 0.7);
+    assert.equal(policyFromArgv({}), null);
+    assert.throws(() => policyFromArgv({ 'min-pps': -1 }), UsageError);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('uring-probe gate: exit 0 when met, 2 with the unmet list, 64 for an unknown name, 65 for an unreadable report', () => {
+  const ok = cli(['gate', join(REPORTS, '6.18-compatible.json'), '--require', 'COOP_TASKRUN', 'op:SEND_ZC']);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /GATE PASSED/);
+  const unmet = cli(['gate', join(REPORTS, '5.10-no-coop-taskrun.json'), '--policy', join(ROOT, 'examples', 'ansible', 'uring-policy.example.json')]);
+  assert.equal(unmet.status, 2);
+  assert.match(unmet.stdout, /unmet +COOP_TASKRUN: have COOP_TASKRUN refused with EINVAL/);
+  assert.match(unmet.stdout, /unmet +IOWQ_MAX_WORKERS: have/);
+  const unknown = cli(['gate', join(REPORTS, '6.18-compatible.json'), '--require', 'COOP_TASKRUNN']);
+  assert.equal(unknown.status, 64);
+  assert.equal(unknown.stderr.trim().split('\n').length, 1, unknown.stderr);
+  assert.doesNotMatch(unknown.stderr, /at .*\.js:\d+/, 'no stack trace');
+  const broken = cli(['gate', join(REPORTS, 'broken', 'truncated.json'), '--require', 'CLAMP']);
+  assert.equal(broken.status, 65);
+  assert.match(broken.stderr, /^uring-probe: .*truncated\.json: truncated JSON/);
+  const v2 = cli(['gate', join(REPORTS, 'broken', 'schema-v2.json'), '--require', 'CLAMP', '--json']);
+  assert.equal(v2.status, 65);
+  const doc = JSON.parse(v2.stdout) as { error: { code: string; message: string } };
+  assert.equal(doc.error.code, 'REPORT_UNSUPPORTED_VERSION');
+  assert.ok(schemaValidator()(doc));
+  const nothing = cli(['gate', join(REPORTS, '6.18-compatible.json')]);
+  assert.equal(nothing.status, 64);
+});
+
+test('uring-probe gate --json prints the gated report, valid against the schema; --format junit fails the gate testcase', () => {
+  const run = cli(['gate', join(REPORTS, '6.1-upgraded-from-5.10.json'), '--json', '--require', 'RECVSEND_BUNDLE', '--strict']);
+  assert.equal(run.status, 2);
+  const gated = JSON.parse(run.stdout) as Report;
+  assert.ok(schemaValidator('report')(gated), JSON.stringify(schemaValidator('report').errors));
+  assert.equal(gated.gate?.passed, false);
+  assert.deepEqual(gated.gate?.unmet.map((u) => u.requirement), ['RECVSEND_BUNDLE']);
+  const junit = cli(['gate', join(REPORTS, '6.1-upgraded-from-5.10.json'), '--format', 'junit', '--require', 'RECVSEND_BUNDLE']);
+  assert.equal(junit.status, 2);
+  assert.match(junit.stdout, /<failure message="1 requirement unmet: RECVSEND_BUNDLE" type="GATE_UNMET">/);
+  // reading from stdin
+  const stdin = spawnSync(process.execPath, [CLI, 'gate', '-', '--require', 'CLAMP'], { input: readFileSync(join(REPORTS, '6.18-compatible.json')), encoding: 'utf8' });
+  assert.equal(stdin.status, 0, stdin.stderr);
+});
+
+test('check --require/--strict gate the live run: unmet requirement -> exit 2 with the list in JSON', () => {
+  const run = cli(['check', '--json', '--no-bench', '--require', 'COOP_TASKRUN', '--min-pps', '1']);
+  assert.equal(run.status, 2, run.stderr);
+  const report = JSON.parse(run.stdout) as Report;
+  assert.ok(schemaValidator('report')(report));
+  assert.deepEqual(report.gate?.unmet.map((u) => u.requirement), ['min-pps 1']);
+  const bad = cli(['check', '--json', '--no-bench', '--require', 'NOT_A_FLAG']);
+  assert.equal(bad.status, 64);
+});
