@@ -1,17 +1,17 @@
 // `uring-probe check`: run every probe against this kernel and print the report (human or JSON), exit code = verdict.
-import { randomBytes } from 'node:crypto';
-import { accessSync, constants as fsConstants, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Argv } from 'yargs';
 import { runCheck } from '../check.js';
+import { applyGate, evaluateGate, type GatePolicy } from '../gate/evaluate.js';
+import { policyFromArgv, withGateOptions } from '../gate/options.js';
 import { DEFAULT_CHECK_OPTIONS, type CheckOptions } from '../probes/spec.js';
-import { renderHuman } from '../report/human.js';
-import { renderJson } from '../report/json.js';
+import { describeWriteError, writeFileAtomic } from '../report/atomic-write.js';
+import { exitCodeForFormat, REPORT_FORMATS, renderReport, type ReportFormat } from '../report/render.js';
 import { EXIT } from '../types.js';
 import { UsageError } from '../usage-error.js';
 import type { CliCommand, CommandIo } from './index.js';
 
-export type OutputFormat = 'human' | 'json';
 
 /** The exit codes of `check` (and of the CLI), for --help. */
 export const EXIT_CODES_HELP = [
@@ -23,16 +23,16 @@ export const EXIT_CODES_HELP = [
   `  ${EXIT.usage}  usage         bad command line (one line on stderr; a JSON error document with --json)`,
 ].join('\n');
 
-/** --json wins as a shorthand; --json together with --format human is a contradiction. */
-export function outputFormat(argv: Record<string, unknown>): OutputFormat {
-  const format = argv.format as string | undefined;
+/** --json is the short form of --format json; --json together with another --format is a contradiction. */
+export function outputFormat(argv: Record<string, unknown>): ReportFormat {
+  const format = argv.format as ReportFormat | undefined;
   if (argv.json === true) {
     if (format !== undefined && format !== 'json') {
       throw new UsageError(`--json contradicts --format ${format}`, 'pass only one of them');
     }
     return 'json';
   }
-  return format === 'json' ? 'json' : 'human';
+  return format ?? 'human';
 }
 
 /** --timeout: a positive whole number of milliseconds. */
@@ -53,23 +53,6 @@ export function useColor(io: CommandIo, toFile: boolean): boolean {
   return !toFile && io.stdoutIsTTY && (noColor === undefined || noColor === '');
 }
 
-/** Write `text` to `path` atomically: a temp file in the same directory, then rename over the target. */
-export function writeFileAtomic(path: string, text: string): void {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    writeFileSync(temp, text, { mode: 0o644 });
-    renameSync(temp, path);
-  } catch (err) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      /* the temp file was never created */
-    }
-    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new UsageError(`cannot write --output ${path} (${code})`, 'choose a writable path in an existing directory');
-  }
-}
-
 /** Fail fast, before probing, when --output cannot be written (its directory must exist and be writable). */
 export function assertWritableDirectory(path: string): void {
   try {
@@ -80,11 +63,14 @@ export function assertWritableDirectory(path: string): void {
   }
 }
 
-export function checkOptionsFrom(argv: Record<string, unknown>): CheckOptions {
+/** The probes' options; the gate's throughput floors also make the throughput probe itself fail. */
+export function checkOptionsFrom(argv: Record<string, unknown>, policy: GatePolicy | null): CheckOptions {
   return {
     ...DEFAULT_CHECK_OPTIONS,
     timeoutMs: timeoutFrom(argv.timeout ?? DEFAULT_CHECK_OPTIONS.timeoutMs),
     bench: argv.bench !== false,
+    minPps: policy?.minPps ?? null,
+    minRatio: policy?.minRatio ?? null,
   };
 }
 
@@ -92,32 +78,44 @@ export const checkCommand: CliCommand = {
   command: 'check',
   describe: 'Probe this kernel for the seed\'s io_uring UDP data path and print a report',
   builder(yargs: Argv): Argv {
-    return yargs
+    return withGateOptions(yargs)
       .option('json', { type: 'boolean', describe: 'Print the report as JSON (same as --format json)' })
-      .option('format', { type: 'string', choices: ['human', 'json'], describe: 'Output format' })
+      .option('format', { type: 'string', choices: [...REPORT_FORMATS], describe: 'Output format (prometheus always exits 0)' })
       .option('output', { alias: 'o', type: 'string', describe: 'Write the report to FILE (atomically) instead of stdout' })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Show facts, remediation and the setup ladder of every probe' })
       .option('bench', { type: 'boolean', default: true, describe: 'Run the throughput probe (--no-bench leaves it out)' })
       .option('timeout', { requiresArg: true, default: DEFAULT_CHECK_OPTIONS.timeoutMs, describe: 'Time bound of one kernel probe, in ms (its process is killed past it)' })
       .example('$0 check', 'human report; exit code = verdict')
       .example('$0 check --json --no-bench -o report.json', 'JSON report to a file, without the throughput probe')
+      .example('$0 check --require COOP_TASKRUN op:SEND_ZC --min-ratio 0.7', 'gate a deploy: exit 2 unless the host has these')
+      .example('$0 check --format prometheus -o /var/lib/node_exporter/textfile/uring.prom', 'node_exporter textfile collector')
       .epilogue(EXIT_CODES_HELP);
   },
   async run(argv, io): Promise<number> {
     const format = outputFormat(argv);
-    const options = checkOptionsFrom(argv);
+    const policy = policyFromArgv(argv); // before probing: an unknown requirement name is a usage error
+    const options = checkOptionsFrom(argv, policy);
     const output = typeof argv.output === 'string' && argv.output !== '' ? argv.output : null;
     if (argv.output !== undefined && output === null) {
       throw new UsageError('--output needs a file name', 'pass e.g. --output report.json');
     }
     if (output !== null) assertWritableDirectory(output);
-    const report = await runCheck(options);
-    const text =
-      format === 'json'
-        ? renderJson(report)
-        : renderHuman(report, { color: useColor(io, output !== null), verbose: argv.verbose === true, width: io.columns });
-    if (output !== null) writeFileAtomic(output, text);
-    else io.stdout.write(text);
-    return report.exitCode;
+    let report = await runCheck(options);
+    if (policy) report = applyGate(report, evaluateGate(report, policy));
+    const text = renderReport(report, format, {
+      color: useColor(io, output !== null),
+      verbose: argv.verbose === true,
+      width: io.columns,
+    });
+    if (output !== null) {
+      try {
+        writeFileAtomic(output, text);
+      } catch (err) {
+        throw new UsageError(describeWriteError(output, err), 'choose a writable path in an existing directory');
+      }
+    } else {
+      io.stdout.write(text);
+    }
+    return exitCodeForFormat(report, format);
   },
 };

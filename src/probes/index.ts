@@ -7,6 +7,7 @@ import { ringSetupProbe } from './ring-setup.js';
 import { setupFlagsProbe } from './setup-flags.js';
 import { singleIssuerProbe } from './single-issuer.js';
 import { singleMmapProbe } from './single-mmap.js';
+import { throughputProbe } from './throughput.js';
 import type { CheckOptions, ProbeSpec } from './spec.js';
 import { workerLimitProbe } from './worker-limit.js';
 
@@ -20,6 +21,7 @@ export const PROBES: readonly ProbeSpec[] = [
   setupFlagsProbe,
   singleIssuerProbe,
   loopbackProbe,
+  throughputProbe,
 ];
 
 /** The probes of one run: those enabled by the options, in registry order. */

@@ -151,6 +151,11 @@ export function renderHuman(report: Report, options: HumanOptions): string {
     for (const u of report.gate.unmet) lines.push(`  unmet: ${u.requirement} (have ${u.have})`);
   }
   lines.push('');
-  lines.push(`Verdict: ${verdictColor(c, report.verdict)(VERDICT_TEXT[report.verdict])} (exit ${report.exitCode})`);
+  // A failed gate raises the verdict without any probe failing: say so instead of blaming the kernel.
+  const gateOnly = report.gate && !report.gate.passed && !report.probes.some((p) => p.status === 'fail');
+  const verdictText = gateOnly
+    ? `${report.verdict.toUpperCase()}: this host does not meet the gate's requirements`
+    : VERDICT_TEXT[report.verdict];
+  lines.push(`Verdict: ${verdictColor(c, report.verdict)(verdictText)} (exit ${report.exitCode})`);
   return `${lines.join('\n')}\n`;
 }

@@ -11,6 +11,8 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number];
 export interface RenderOptions {
   color: boolean;
   verbose: boolean;
+  /** terminal width for the human table, when known */
+  width?: number;
 }
 
 export function isReportFormat(value: unknown): value is ReportFormat {
@@ -21,7 +23,7 @@ export function isReportFormat(value: unknown): value is ReportFormat {
 export function renderReport(report: Report, format: ReportFormat, options: RenderOptions): string {
   switch (format) {
     case 'human':
-      return renderHuman(report, { color: options.color, verbose: options.verbose });
+      return renderHuman(report, { color: options.color, verbose: options.verbose, width: options.width });
     case 'json':
       return renderJson(report);
     case 'junit':
