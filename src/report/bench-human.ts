@@ -73,7 +73,7 @@ export function renderBenchHuman(result: BenchResult, opts: BenchHumanOptions): 
   }
   lines.push('');
   lines.push(c.bold('What would help on this host'));
-  if (result.suggestions.length === 0) lines.push('  no difference above the noise (10%) in this run');
+  if (result.suggestions.length === 0) lines.push('  nothing to suggest: no pair of modes compared in this run differed by more than 10%');
   for (const s of result.suggestions) lines.push(`  - ${s.text}`);
   lines.push('');
   lines.push(c.dim('Absolute figures move with the machine and the run; compare ratios within one run.'));
