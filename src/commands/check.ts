@@ -95,6 +95,9 @@ export const checkCommand: CliCommand = {
     const format = outputFormat(argv);
     const policy = policyFromArgv(argv); // before probing: an unknown requirement name is a usage error
     const options = checkOptionsFrom(argv, policy);
+    if (!options.bench && (options.minPps !== null || options.minRatio !== null)) {
+      throw new UsageError('--min-pps and --min-ratio need the throughput probe, which --no-bench leaves out', 'drop --no-bench or the throughput floor');
+    }
     const output = typeof argv.output === 'string' && argv.output !== '' ? argv.output : null;
     if (argv.output !== undefined && output === null) {
       throw new UsageError('--output needs a file name', 'pass e.g. --output report.json');
