@@ -180,11 +180,14 @@ test('uring-probe gate --json prints the gated report, valid against the schema;
 });
 
 test('check --require/--strict gate the live run: unmet requirement -> exit 2 with the list in JSON', () => {
-  const run = cli(['check', '--json', '--no-bench', '--require', 'COOP_TASKRUN', '--min-pps', '1']);
+  const run = cli(['check', '--json', '--require', 'COOP_TASKRUN', '--min-pps', '1000000000']);
   assert.equal(run.status, 2, run.stderr);
   const report = JSON.parse(run.stdout) as Report;
   assert.ok(schemaValidator('report')(report));
-  assert.deepEqual(report.gate?.unmet.map((u) => u.requirement), ['min-pps 1']);
+  assert.deepEqual(report.gate?.unmet.map((u) => u.requirement), ['min-pps 1000000000']);
+  assert.equal(report.probes.find((p) => p.id === 'throughput')?.reason, 'BELOW_MIN_PPS');
+  const contradictory = cli(['check', '--json', '--no-bench', '--min-pps', '1']);
+  assert.equal(contradictory.status, 64, 'a throughput floor without the throughput probe is a usage error');
   const bad = cli(['check', '--json', '--no-bench', '--require', 'NOT_A_FLAG']);
   assert.equal(bad.status, 64);
 });
