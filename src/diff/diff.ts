@@ -2,7 +2,7 @@
 import type { ProbeStatus, Report, Verdict } from '../types.js';
 import { hostCapabilities, type HostCapabilities, type RingOutcome } from '../gate/host-capabilities.js';
 
-/** Diff exit codes: documented in docs/fleet.md. */
+/** Diff exit codes: documented in README.md. */
 export const DIFF_EXIT = {
   /** nothing got worse (there may be gains) */
   noRegression: 0,

@@ -6,7 +6,7 @@ import { FEATURES, MEASURED_REGISTER_OPS, OPCODES, SETUP_FLAGS } from '../gate/n
 import type { ReadProblem } from '../reader.js';
 import type { InputDocument } from './inputs.js';
 
-/** Fleet exit codes (bits that add up): documented in docs/fleet.md. */
+/** Fleet exit codes (bits that add up): documented in README.md. */
 export const FLEET_EXIT = {
   ok: 0,
   /** at least one host is incompatible or unknown, or failed the gate */

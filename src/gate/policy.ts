@@ -16,7 +16,7 @@ export interface PolicyDocument {
   strict?: boolean;
 }
 
-/** JSON Schema (2020-12) of a policy file; documented in docs/fleet.md. */
+/** JSON Schema (2020-12) of a policy file; documented in README.md. */
 export const POLICY_SCHEMA = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   type: 'object',
@@ -40,7 +40,7 @@ export function parsePolicy(text: string, source: string): GatePolicy {
   try {
     doc = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`policy ${source} is not valid JSON (${(error as Error).message})`, 'fix the file; see docs/fleet.md for the format');
+    throw new UsageError(`policy ${source} is not valid JSON (${(error as Error).message})`, 'fix the file; see README.md for the format');
   }
   validatePolicy ??= new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true }).compile(POLICY_SCHEMA);
   if (!validatePolicy(doc)) {
