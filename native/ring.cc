@@ -602,19 +602,21 @@ int SendRing::Sendmsg(int fd, const struct msghdr* msg, uint32_t msgFlags, uint3
   uint64_t ud;
   int r = enqueueSendmsg(fd, msg, msgFlags, &ud);
   if (r < 0) return r;
-  r = submitAndWait(1, 1);
-  if (r < 0) {
-    abortPending(ud);
-    return r;
-  }
   abi::io_uring_cqe cqe;
-  r = waitForCqe(ud, &cqe);
+  r = submitAndComplete(ud, &cqe);
+  if (r < 0) return r;
+  return cqe.res;
+}
+
+int SendRing::submitAndComplete(uint64_t userData, abi::io_uring_cqe* out) {
+  int r = submitAndWait(1, 1);
+  if (r >= 0) r = waitForCqe(userData, out);
   if (r < 0) {
-    abortPending(ud);
+    abortPending(userData);
     return r;
   }
-  releaseSlot(ud);
-  return cqe.res;
+  releaseSlot(userData);
+  return 0;
 }
 
 int SendRing::SendmsgBatch(BatchEntry* entries, size_t count) {
@@ -665,18 +667,9 @@ int SendRing::Recvmsg(int fd, struct msghdr* msg, uint32_t msgFlags, uint32_t* c
   uint64_t ud;
   int r = enqueueRecvmsg(fd, msg, msgFlags, &ud);
   if (r < 0) return r;
-  r = submitAndWait(1, 1);
-  if (r < 0) {
-    abortPending(ud);
-    return r;
-  }
   abi::io_uring_cqe cqe;
-  r = waitForCqe(ud, &cqe);
-  if (r < 0) {
-    abortPending(ud);
-    return r;
-  }
-  releaseSlot(ud);
+  r = submitAndComplete(ud, &cqe);
+  if (r < 0) return r;
   if (cqeFlags) *cqeFlags = cqe.flags;
   return cqe.res;
 }

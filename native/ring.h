@@ -188,6 +188,8 @@ class SendRing {
   int submitAndWait(uint32_t submit, uint32_t wait);
   int popCqe(abi::io_uring_cqe* out);
   int waitForCqe(uint64_t userData, abi::io_uring_cqe* out);
+  // The seed's synchronous tail of Sendmsg/Recvmsg: submit 1, wait 1, then wait for *that* CQE.
+  int submitAndComplete(uint64_t userData, abi::io_uring_cqe* out);
   void abortPending(uint64_t userData);
   void releaseSlot(uint64_t userData);
   Slot* slotFor(uint64_t userData);

@@ -1,16 +1,14 @@
 // `uring-probe check`: run every probe against this kernel and print the report (human or JSON), exit code = verdict.
-import { accessSync, constants as fsConstants } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Argv } from 'yargs';
 import { runCheck } from '../check.js';
 import { applyGate, evaluateGate, type GatePolicy } from '../gate/evaluate.js';
 import { policyFromArgv, withGateOptions } from '../gate/options.js';
 import { DEFAULT_CHECK_OPTIONS, type CheckOptions } from '../probes/spec.js';
-import { describeWriteError, writeFileAtomic } from '../report/atomic-write.js';
 import { exitCodeForFormat, REPORT_FORMATS, renderReport, type ReportFormat } from '../report/render.js';
 import { EXIT } from '../types.js';
 import { UsageError } from '../usage-error.js';
-import type { CliCommand, CommandIo } from './index.js';
+import type { CliCommand } from './index.js';
+import { assertWritableDirectory, emit, outputPath, useColor } from './output.js';
 
 
 /** The exit codes of `check` (and of the CLI), for --help. */
@@ -45,22 +43,6 @@ export function timeoutFrom(value: unknown): number {
     );
   }
   return n;
-}
-
-/** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
-export function useColor(io: CommandIo, toFile: boolean): boolean {
-  const noColor = io.env.NO_COLOR;
-  return !toFile && io.stdoutIsTTY && (noColor === undefined || noColor === '');
-}
-
-/** Fail fast, before probing, when --output cannot be written (its directory must exist and be writable). */
-export function assertWritableDirectory(path: string): void {
-  try {
-    accessSync(dirname(path), fsConstants.W_OK);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new UsageError(`cannot write --output ${path} (${code})`, 'choose a writable path in an existing directory');
-  }
 }
 
 /** The probes' options; the gate's throughput floors also make the throughput probe itself fail. */
@@ -98,10 +80,7 @@ export const checkCommand: CliCommand = {
     if (!options.bench && (options.minPps !== null || options.minRatio !== null)) {
       throw new UsageError('--min-pps and --min-ratio need the throughput probe, which --no-bench leaves out', 'drop --no-bench or the throughput floor');
     }
-    const output = typeof argv.output === 'string' && argv.output !== '' ? argv.output : null;
-    if (argv.output !== undefined && output === null) {
-      throw new UsageError('--output needs a file name', 'pass e.g. --output report.json');
-    }
+    const output = outputPath(argv, 'report.json');
     if (output !== null) assertWritableDirectory(output);
     let report = await runCheck(options);
     if (policy) report = applyGate(report, evaluateGate(report, policy));
@@ -110,15 +89,7 @@ export const checkCommand: CliCommand = {
       verbose: argv.verbose === true,
       width: io.columns,
     });
-    if (output !== null) {
-      try {
-        writeFileAtomic(output, text);
-      } catch (err) {
-        throw new UsageError(describeWriteError(output, err), 'choose a writable path in an existing directory');
-      }
-    } else {
-      io.stdout.write(text);
-    }
+    emit(io, output, text);
     return exitCodeForFormat(report, format);
   },
 };

@@ -5,8 +5,8 @@ import { policyFromArgv, withGateOptions } from '../gate/options.js';
 import { readInputs } from '../fleet/inputs.js';
 import { FLEET_FORMATS, fleetDocument, renderFleetCsv, renderFleetHuman, renderFleetJson, type FleetFormat } from '../fleet/render.js';
 import { FleetAccumulator } from '../fleet/rollup.js';
-import { describeWriteError, writeFileAtomic } from '../report/atomic-write.js';
 import { UsageError } from '../usage-error.js';
+import { emit, outputPath, useColor } from './output.js';
 import type { CliCommand, CommandIo } from './index.js';
 
 function fleetFormat(argv: Record<string, unknown>): FleetFormat {
@@ -42,28 +42,19 @@ export const fleetCommand: CliCommand = {
     if (!paths.includes('-') && process.argv.slice(2).includes('-')) paths.push('-');
     if (paths.length === 0) throw new UsageError('fleet needs at least one path', 'pass report files, directories, or - for NDJSON on stdin');
     if (paths.filter((p) => p === '-').length > 1) throw new UsageError('- (stdin) given more than once', 'pass - once');
-    const output = typeof argv['output'] === 'string' && argv['output'] !== '' ? (argv['output'] as string) : null;
-    if (argv['output'] !== undefined && output === null) throw new UsageError('--output needs a file name', 'pass e.g. --output fleet.json');
+    const output = outputPath(argv, 'fleet.json');
     const policy = policyFromArgv(argv);
     const acc = new FleetAccumulator(policy);
     for await (const doc of readInputs(paths, process.stdin)) acc.add(doc);
     const rollup = acc.finish();
-    const color = output === null && io.stdoutIsTTY && !io.env['NO_COLOR'];
+    const color = useColor(io, output !== null);
     let text: string;
     if (format === 'json') text = renderFleetJson(fleetDocument(rollup, toolVersion(), policy));
     else if (format === 'csv') text = renderFleetCsv(rollup);
     else text = renderFleetHuman(rollup, { color, verbose: argv['verbose'] === true });
     // CSV has one row per host only: name the skipped inputs on stderr.
     if (format === 'csv') for (const s of rollup.skipped) io.stderr.write(`uring-probe: skipped ${s.source}: ${s.problem}: ${s.message}\n`);
-    if (output !== null) {
-      try {
-        writeFileAtomic(output, text);
-      } catch (error) {
-        throw new UsageError(describeWriteError(output, error), 'choose a writable path in an existing directory');
-      }
-    } else {
-      io.stdout.write(text);
-    }
+    emit(io, output, text);
     return rollup.exitCode;
   },
 };

@@ -3,11 +3,11 @@ import type { Argv } from 'yargs';
 import { Chalk } from 'chalk';
 import { applyGate, evaluateGate, ungatedVerdict } from '../gate/evaluate.js';
 import { policyFromArgv, withGateOptions } from '../gate/options.js';
-import { describeWriteError, writeFileAtomic } from '../report/atomic-write.js';
 import { renderJson } from '../report/json.js';
 import { renderJunit } from '../report/junit.js';
 import type { Report } from '../types.js';
 import { UsageError } from '../usage-error.js';
+import { emit, outputPath, useColor } from './output.js';
 import type { CliCommand, CommandIo } from './index.js';
 import { readReportArg, UnreadableReport, unreadable } from './report-input.js';
 
@@ -73,8 +73,7 @@ export const gateCommand: CliCommand = {
     if (policy === null) {
       throw new UsageError('gate needs something to check', 'pass --policy FILE or --require NAME..., --min-pps, --min-ratio, --strict');
     }
-    const output = typeof argv['output'] === 'string' && argv['output'] !== '' ? (argv['output'] as string) : null;
-    if (argv['output'] !== undefined && output === null) throw new UsageError('--output needs a file name', 'pass e.g. --output gated.json');
+    const output = outputPath(argv, 'gated.json');
     let report: Report;
     try {
       report = readReportArg(reportPath(argv['report']));
@@ -83,17 +82,9 @@ export const gateCommand: CliCommand = {
       throw error;
     }
     const gated = applyGate(report, evaluateGate(report, policy));
-    const color = output === null && io.stdoutIsTTY && !io.env['NO_COLOR'];
+    const color = useColor(io, output !== null);
     const text = format === 'json' ? renderJson(gated) : format === 'junit' ? renderJunit(gated) : renderGateHuman(gated, color);
-    if (output !== null) {
-      try {
-        writeFileAtomic(output, text);
-      } catch (error) {
-        throw new UsageError(describeWriteError(output, error), 'choose a writable path in an existing directory');
-      }
-    } else {
-      io.stdout.write(text);
-    }
+    emit(io, output, text);
     return gated.exitCode;
   },
 };

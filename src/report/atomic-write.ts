@@ -38,7 +38,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
   } catch { /* best effort */ }
 }
 
-/** One line for a failed --output write, e.g. "cannot write /x/r.json: no such directory (ENOENT)". */
+/** One line for a failed --output write, e.g. "cannot write --output /x/r.json: no such directory (ENOENT)". */
 export function describeWriteError(path: string, error: unknown): string {
   const code = (error as NodeJS.ErrnoException | null)?.code ?? 'error';
   const what: Record<string, string> = {
@@ -49,5 +49,5 @@ export function describeWriteError(path: string, error: unknown): string {
     EISDIR: 'is a directory',
     ENOTDIR: 'a path component is not a directory',
   };
-  return `cannot write ${path}: ${what[code] ?? 'write failed'} (${code})`;
+  return `cannot write --output ${path}: ${what[code] ?? 'write failed'} (${code})`;
 }
