@@ -47,7 +47,8 @@ export type ReasonCode =
   | 'PROBE_KILLED'         // the probe process died of a signal (named in facts.signal)
   | 'PROBE_TIMEOUT'        // the probe process did not answer in time and was killed
   | 'PROBE_ERROR'          // the probe threw or returned garbage
-  | 'DEPENDENCY_FAILED';   // skipped because a probe it needs failed
+  | 'DEPENDENCY_FAILED'    // skipped because a probe it needs failed
+  | 'NOT_SUPPORTED';       // skipped: the kernel lacks what this probe examines (e.g. SINGLE_ISSUER < 6.0)
 
 /** One io_uring_setup (or ring mmap) attempt of the seed's setup ladder. */
 export interface SetupAttempt {

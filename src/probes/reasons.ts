@@ -140,6 +140,8 @@ export const REMEDIATION: Record<ReasonCode, string> = {
     'See the error in the facts; rebuild the addon with `npm rebuild uring-probe` if it did not load.',
   DEPENDENCY_FAILED:
     'Skipped because a probe it depends on failed; fix that one first.',
+  NOT_SUPPORTED:
+    'The kernel lacks what this probe examines, so there was nothing to check; the summary names the kernel that brought it.',
 };
 
 export function remediationFor(reason: ReasonCode | null): string | null {

@@ -26,6 +26,7 @@ export const singleIssuerProbe: ProbeSpec = {
       return probeResult(spec, {
         status: 'skip',
         summary: `SINGLE_ISSUER refused by io_uring_setup (${errnoName(r.setupRes)}; needs 6.0): nothing to check`,
+        reason: 'NOT_SUPPORTED',
         errno: errnoName(r.setupRes),
         facts,
         remediation: null,

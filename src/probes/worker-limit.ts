@@ -13,11 +13,12 @@ export const workerLimitProbe: ProbeSpec = {
     const send = asRecord(factsOf(ctx.results, 'ring-setup').send);
     const maxWorkers = asRecord(send?.maxWorkers);
     if (!maxWorkers) {
+      // ring-setup passed but carries no record of the call: we cannot tell, which is not a pass.
       return probeResult(spec, {
-        status: 'skip',
-        summary: 'ring-setup recorded no IOWQ_MAX_WORKERS call',
+        status: 'fail',
+        summary: 'ring-setup recorded no IOWQ_MAX_WORKERS call, so the worker limit could not be checked',
+        reason: 'PROBE_ERROR',
         facts: {},
-        remediation: null,
       });
     }
     const result = asString(maxWorkers.result) ?? 'unknown';
