@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The uring-probe CLI entry: yargs over src/commands/, one-line usage errors (exit 64), the only place that sets the exit code.
-import yargs from 'yargs';
+import { createRequire } from 'node:module';
+import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT_CODES_HELP } from '../src/commands/check.js';
 import { commands, type CommandIo } from '../src/commands/index.js';
@@ -8,6 +9,10 @@ import { toolInfo, toolVersion } from '../src/host.js';
 import { renderErrorDocument } from '../src/report/json.js';
 import { EXIT } from '../src/types.js';
 import { UsageError, usageLine } from '../src/usage-error.js';
+
+// yargs through its CommonJS build: the ESM build's help layout hard-wraps in the middle of words
+// (its cliui has no word wrapping), which made `--help` hard to read.
+const yargs = createRequire(import.meta.url)('yargs') as (args: string[]) => Argv;
 
 
 /** JSON mode is decided before parsing, so that even a bad command line gets a JSON error document. */
