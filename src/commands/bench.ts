@@ -6,6 +6,7 @@ import { benchJson } from '../bench/json.js';
 import { DEFAULT_PLAN, parseRingFlags, runBench, type BenchPlan } from '../bench/runner.js';
 import { renderBenchHuman } from '../report/bench-human.js';
 import { UsageError } from '../usage-error.js';
+import { useColor } from './output.js';
 import type { CliCommand, CommandIo } from './index.js';
 
 /** "a,b" or ['a', 'b,c'] -> ['a', 'b', 'c'] */
@@ -71,7 +72,8 @@ export const benchCommand: CliCommand = {
       .option('ping-pong', { type: 'boolean', default: true, describe: 'Measure round-trip latency for seed and syscall' })
       .option('json', { type: 'boolean', describe: 'Print the results as one JSON document' })
       .example('$0 bench', 'every mode, 64 and 1400 B, 3 x 1 s each')
-      .example('$0 bench --modes seed,syscall --size 1400 --duration 3000 --repeat 5', 'the seed against plain syscalls');
+      .example('$0 bench --modes seed,syscall --size 1400 --duration 3000 --repeat 5', 'the seed against plain syscalls')
+      .epilogue('Exit codes: 0 every mode ran and every datagram arrived intact; 1 a mode failed or data arrived corrupt; 64 usage.');
   },
   async run(argv, io: CommandIo): Promise<number> {
     const plan = benchPlanFrom(argv);
@@ -92,8 +94,7 @@ export const benchCommand: CliCommand = {
     }).finally(() => bar?.stop());
     if (argv.json === true) io.stdout.write(benchJson(result));
     else {
-      const noColor = io.env.NO_COLOR;
-      io.stdout.write(renderBenchHuman(result, { color: io.stdoutIsTTY && (noColor === undefined || noColor === '') }));
+      io.stdout.write(renderBenchHuman(result, { color: useColor(io, false) }));
     }
     const failed = result.cases.some((c) => c.error !== null) || result.cases.some((c) => c.corrupt > 0);
     return failed ? 1 : 0;

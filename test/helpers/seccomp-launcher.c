@@ -1,4 +1,4 @@
-// Test launcher: installs a classic-BPF seccomp filter that makes io_uring syscalls fail, then execs a program.
+// Test launcher: installs a classic-BPF seccomp filter that makes io_uring syscalls (and io_uring ring mmaps) fail, then execs a program.
 /*
  * Usage: seccomp-launcher [RULES...] -- PROGRAM [ARGS...]
  *
@@ -8,6 +8,13 @@
  *   --enomem-above N             io_uring_setup with entries (args[0], low 32 bits) > N -> ENOMEM
  *   --register-errno OP=ERRNO    io_uring_register with opcode (args[1]) == OP -> ERRNO
  *   --kill SYSCALL               SECCOMP_RET_KILL_PROCESS: the caller dies of SIGSYS
+ *   --kill-register OP           SECCOMP_RET_KILL_PROCESS for io_uring_register with opcode
+ *                                (args[1]) == OP: the caller dies of SIGSYS at that register call
+ *   --mmap-errno OFFSET=ERRNO[@MINLEN]
+ *                                mmap with offset (args[5], all 64 bits) == OFFSET and, when
+ *                                @MINLEN is given, length (args[1], all 64 bits) >= MINLEN -> ERRNO
+ *                                (io_uring maps its SQ ring at 0, CQ ring at 0x8000000, SQEs at
+ *                                0x10000000)
  *   --einval-setup-flags MASK    io_uring_setup whose params.flags & MASK != 0 -> EINVAL; needs a
  *                                supervisor (seccomp user notification): the launcher forks,
  *                                the child execs PROGRAM, the parent answers the notifications
@@ -119,6 +126,14 @@ struct rule_value {
     unsigned long value; /* errno */
 };
 
+/* mmap(addr, length, prot, flags, fd, offset) refused when offset matches (and length >= min) */
+struct mmap_rule {
+    uint64_t offset;
+    int has_min_length;
+    uint64_t min_length;
+    unsigned long errno_value;
+};
+
 struct launcher_rules {
     struct rule_value errno_rules[MAX_RULES];
     int errno_rule_count;
@@ -126,6 +141,10 @@ struct launcher_rules {
     int register_rule_count;
     unsigned long kill_syscalls[MAX_RULES];
     int kill_count;
+    unsigned long kill_register_ops[MAX_RULES];
+    int kill_register_count;
+    struct mmap_rule mmap_rules[MAX_RULES];
+    int mmap_rule_count;
     int has_enomem_above;
     uint32_t enomem_above;
     int has_einval_flags;
@@ -136,8 +155,9 @@ struct launcher_rules {
 static void usage_error(const char *what) {
     fprintf(stderr,
             "seccomp-launcher: %s; usage: seccomp-launcher [--errno SYSCALL=ERRNO] "
-            "[--enomem-above N] [--register-errno OP=ERRNO] [--kill SYSCALL] "
-            "[--einval-setup-flags MASK] [--timeout-ms MS] -- PROGRAM [ARGS...]\n",
+            "[--enomem-above N] [--register-errno OP=ERRNO] [--kill SYSCALL] [--kill-register OP] "
+            "[--mmap-errno OFFSET=ERRNO[@MINLEN]] [--einval-setup-flags MASK] [--timeout-ms MS] "
+            "-- PROGRAM [ARGS...]\n",
             what);
     exit(EXIT_USAGE);
 }
@@ -203,6 +223,58 @@ static void parse_pair(const char *option, const char *text, const struct named_
     }
 }
 
+/* A number for a 64-bit syscall argument: decimal, 0x hex or 0 octal, nothing after it. */
+static int parse_u64(const char *text, uint64_t *out) {
+    if (text == NULL || *text == '\0' || text[0] == '-') return -1;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long number = strtoull(text, &end, 0);
+    if (errno != 0 || end == text || *end != '\0') return -1;
+    *out = (uint64_t)number;
+    return 0;
+}
+
+/* "OFFSET=ERRNO[@MINLEN]"; exits 64 with a message naming the option on error. */
+static void parse_mmap_rule(const char *option, const char *text, struct mmap_rule *out) {
+    char message[256];
+    const char *shown = text ? text : "";
+    const char *equals = text ? strchr(text, '=') : NULL;
+    if (equals == NULL) {
+        snprintf(message, sizeof message, "%s needs OFFSET=ERRNO[@MINLEN], got '%s'", option, shown);
+        usage_error(message);
+    }
+    char part[128];
+    size_t length = (size_t)(equals - text);
+    if (length == 0 || length >= sizeof part) {
+        snprintf(message, sizeof message, "%s: bad OFFSET in '%s' (a number like 0x8000000)", option, shown);
+        usage_error(message);
+    }
+    memcpy(part, text, length);
+    part[length] = '\0';
+    if (parse_u64(part, &out->offset) != 0) {
+        snprintf(message, sizeof message, "%s: bad OFFSET '%s' (a number like 0x8000000)", option, part);
+        usage_error(message);
+    }
+    const char *errno_text = equals + 1;
+    const char *at = strchr(errno_text, '@');
+    length = at ? (size_t)(at - errno_text) : strlen(errno_text);
+    if (length >= sizeof part) length = sizeof part - 1;
+    memcpy(part, errno_text, length);
+    part[length] = '\0';
+    if (parse_value(part, errno_names, 0, &out->errno_value) != 0 || out->errno_value == 0 ||
+        out->errno_value > 4095) {
+        snprintf(message, sizeof message, "%s: unknown errno '%s' (use a name like ENOMEM or 1..4095)",
+                 option, part);
+        usage_error(message);
+    }
+    out->has_min_length = at != NULL;
+    out->min_length = 0;
+    if (at != NULL && parse_u64(at + 1, &out->min_length) != 0) {
+        snprintf(message, sizeof message, "%s: bad MINLEN '%s' (a length in bytes like 8256)", option, at + 1);
+        usage_error(message);
+    }
+}
+
 static int parse_arguments(int argc, char **argv, struct launcher_rules *rules) {
     char message[256];
     memset(rules, 0, sizeof *rules);
@@ -228,6 +300,19 @@ static int parse_arguments(int argc, char **argv, struct launcher_rules *rules) 
             }
             if (rules->kill_count >= MAX_RULES) usage_error("too many --kill rules");
             rules->kill_syscalls[rules->kill_count++] = number;
+        } else if (strcmp(option, "--kill-register") == 0) {
+            unsigned long op;
+            if (parse_value(value, register_op_names, 0, &op) != 0 || op > UINT32_MAX) {
+                snprintf(message, sizeof message,
+                         "--kill-register: unknown io_uring_register opcode '%s' (a number or PBUF_RING)",
+                         value ? value : "");
+                usage_error(message);
+            }
+            if (rules->kill_register_count >= MAX_RULES) usage_error("too many --kill-register rules");
+            rules->kill_register_ops[rules->kill_register_count++] = op;
+        } else if (strcmp(option, "--mmap-errno") == 0) {
+            if (rules->mmap_rule_count >= MAX_RULES) usage_error("too many --mmap-errno rules");
+            parse_mmap_rule(option, value, &rules->mmap_rules[rules->mmap_rule_count++]);
         } else if (strcmp(option, "--enomem-above") == 0) {
             unsigned long number;
             if (parse_value(value, NULL, 0, &number) != 0 || number > UINT32_MAX) {
@@ -264,7 +349,7 @@ static int parse_arguments(int argc, char **argv, struct launcher_rules *rules) 
     if (index >= argc) usage_error("missing '--' before the program");
     if (index + 1 >= argc) usage_error("missing the program after '--'");
     if (rules->errno_rule_count + rules->register_rule_count + rules->kill_count +
-            rules->has_enomem_above + rules->has_einval_flags == 0) {
+            rules->kill_register_count + rules->mmap_rule_count + rules->has_enomem_above + rules->has_einval_flags == 0) {
         usage_error("no rule given");
     }
     return index + 1;
@@ -292,12 +377,53 @@ static void emit_jne_skip(struct filter_builder *b, uint32_t k, uint8_t skip) {
 }
 
 #define ARG_LOW_OFFSET(n) ((uint32_t)(offsetof(struct seccomp_data, args) + (n) * sizeof(uint64_t)))
+#define ARG_HIGH_OFFSET(n) (ARG_LOW_OFFSET(n) + (uint32_t)sizeof(uint32_t))
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the argument offsets assume a little-endian seccomp_data"
 #endif
 
 static void load_nr(struct filter_builder *b) {
     emit_stmt(b, BPF_LD | BPF_W | BPF_ABS, (uint32_t)offsetof(struct seccomp_data, nr));
+}
+
+/* A conditional jump to absolute instruction indexes (both after this one, at most 255 ahead). */
+static void emit_jump_to(struct filter_builder *b, uint16_t code, uint32_t k, int true_at, int false_at) {
+    int here = b->length;
+    if (true_at <= here || false_at <= here || true_at - here - 1 > 255 || false_at - here - 1 > 255) {
+        usage_error("internal: filter jump out of range");
+    }
+    emit(b, (struct sock_filter)BPF_JUMP(BPF_JMP | code | BPF_K, k, (uint8_t)(true_at - here - 1),
+                                         (uint8_t)(false_at - here - 1)));
+}
+
+/*
+ * mmap(..., length = args[1], ..., offset = args[5]) -> ERRNO when offset == rule offset (both
+ * 32-bit halves) and, with a minimum, length >= min (high halves first, then the low halves).
+ * Falls through to the next rule otherwise.
+ */
+static void emit_mmap_rule(struct filter_builder *b, const struct mmap_rule *rule) {
+    const uint32_t offset_low = (uint32_t)rule->offset, offset_high = (uint32_t)(rule->offset >> 32);
+    const uint32_t min_low = (uint32_t)rule->min_length, min_high = (uint32_t)(rule->min_length >> 32);
+    const int start = b->length;
+    const int refuse = start + (rule->has_min_length ? 11 : 6); /* the RET ERRNO instruction */
+    const int next = refuse + 1;                                /* the first instruction after */
+    load_nr(b);                                                              /* start + 0 */
+    emit_jump_to(b, BPF_JEQ, (uint32_t)SYS_mmap, start + 2, next);           /* + 1 */
+    emit_stmt(b, BPF_LD | BPF_W | BPF_ABS, ARG_LOW_OFFSET(5));               /* + 2 */
+    emit_jump_to(b, BPF_JEQ, offset_low, start + 4, next);                   /* + 3 */
+    emit_stmt(b, BPF_LD | BPF_W | BPF_ABS, ARG_HIGH_OFFSET(5));              /* + 4 */
+    if (rule->has_min_length) {
+        emit_jump_to(b, BPF_JEQ, offset_high, start + 6, next);              /* + 5 */
+        emit_stmt(b, BPF_LD | BPF_W | BPF_ABS, ARG_HIGH_OFFSET(1));          /* + 6 */
+        emit_jump_to(b, BPF_JGT, min_high, refuse, start + 8);               /* + 7 */
+        emit_jump_to(b, BPF_JEQ, min_high, start + 9, next);                 /* + 8 */
+        emit_stmt(b, BPF_LD | BPF_W | BPF_ABS, ARG_LOW_OFFSET(1));           /* + 9 */
+        emit_jump_to(b, BPF_JGE, min_low, refuse, next);                     /* + 10 */
+    } else {
+        emit_jump_to(b, BPF_JEQ, offset_high, refuse, next);                 /* + 5 */
+    }
+    if (b->length != refuse) usage_error("internal: mmap rule length mismatch");
+    emit_stmt(b, BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (uint32_t)(rule->errno_value & SECCOMP_RET_DATA));
 }
 
 static void build_filter(const struct launcher_rules *rules, struct filter_builder *b) {
@@ -310,6 +436,13 @@ static void build_filter(const struct launcher_rules *rules, struct filter_build
     for (int i = 0; i < rules->kill_count; i++) {
         load_nr(b);
         emit_jne_skip(b, (uint32_t)rules->kill_syscalls[i], 1);
+        emit_stmt(b, BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+    }
+    for (int i = 0; i < rules->kill_register_count; i++) {
+        load_nr(b);
+        emit_jne_skip(b, NR_IO_URING_REGISTER, 3);
+        emit_stmt(b, BPF_LD | BPF_W | BPF_ABS, ARG_LOW_OFFSET(1));
+        emit_jne_skip(b, (uint32_t)rules->kill_register_ops[i], 1);
         emit_stmt(b, BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
     }
     /* plain errno rules: every call of that syscall */
@@ -334,6 +467,8 @@ static void build_filter(const struct launcher_rules *rules, struct filter_build
         emit_jne_skip(b, (uint32_t)rules->register_rules[i].key, 1);
         emit_stmt(b, BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (uint32_t)(rules->register_rules[i].value & SECCOMP_RET_DATA));
     }
+    /* mmap at an offset (io_uring's ring regions) -> ERRNO */
+    for (int i = 0; i < rules->mmap_rule_count; i++) emit_mmap_rule(b, &rules->mmap_rules[i]);
     /* io_uring_setup -> the supervisor looks at params.flags (a pointer BPF cannot follow) */
     if (rules->has_einval_flags) {
         load_nr(b);
