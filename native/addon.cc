@@ -376,6 +376,9 @@ Napi::Value BuildLoopback(Napi::Env env, const probe::LoopbackOutput& out) {
         }));
   o.Set("sendmsg", counters(out.sendmsg, false));
   o.Set("batch", counters(out.batch, true));
+  Napi::Object recvmsg = counters(out.recvmsg, false);
+  recvmsg.Set("ok", out.recvmsgOk);
+  o.Set("recvmsg", recvmsg);
   o.Set("received", out.received);
   o.Set("expected", out.expected);
   o.Set("bytesOk", out.bytesOk);

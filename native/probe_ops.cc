@@ -575,6 +575,66 @@ void Fail(LoopbackOutput* out, const char* stage, int res) {
   out->res = res;
 }
 
+void RecvmsgRoundTrip(uring::SendRing& ring, int fromSock, int toSock, const struct sockaddr_storage& toAddr,
+                      const struct sockaddr_storage& fromAddr, int family, LoopbackOutput* out) {
+  constexpr uint32_t kSize = 1400;
+  constexpr uint32_t kSeq = 0xfffffff0u;  // outside the pool phase's sequence numbers
+  uint8_t sent[kSize], got[kSize + 64];
+  FillPayload(sent, kSize, kSeq);
+  struct iovec siov = {sent, kSize};
+  struct msghdr smsg;
+  memset(&smsg, 0, sizeof(smsg));
+  smsg.msg_name = const_cast<struct sockaddr_storage*>(&toAddr);
+  smsg.msg_namelen = family == 6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+  smsg.msg_iov = &siov;
+  smsg.msg_iovlen = 1;
+  int r = ring.Sendmsg(fromSock, &smsg, 0, kSize);
+  if (r < 0) {
+    Fail(out, "recvmsg", r);
+    return;
+  }
+  struct sockaddr_storage from;
+  uint8_t control[256];
+  struct iovec riov = {got, sizeof(got)};
+  struct msghdr rmsg;
+  memset(&rmsg, 0, sizeof(rmsg));
+  rmsg.msg_name = &from;
+  rmsg.msg_namelen = sizeof(from);
+  rmsg.msg_iov = &riov;
+  rmsg.msg_iovlen = 1;
+  rmsg.msg_control = control;
+  rmsg.msg_controllen = sizeof(control);
+  out->recvmsg.calls++;
+  uint32_t cqeFlags = 0;
+  r = ring.Recvmsg(toSock, &rmsg, 0, &cqeFlags);
+  if (r < 0) {
+    out->recvmsg.errors++;
+    out->recvmsg.firstErrno = r;
+    Fail(out, "recvmsg", r);
+    return;
+  }
+  out->recvmsg.bytes += static_cast<uint32_t>(r);
+  // The seed copies namelen/controllen/flags back into the caller's msghdr on completion.
+  Verifier check;
+  std::vector<uint32_t> none;
+  check.expectedSizes = &none;
+  check.family = family;
+  check.source = fromAddr;
+  check.out = out;
+  const bool lengthOk = static_cast<uint32_t>(r) == kSize && !(rmsg.msg_flags & MSG_TRUNC);
+  const bool bytesOk = memcmp(got, sent, kSize) == 0;
+  const bool sourceOk = check.SourceMatches(reinterpret_cast<const struct sockaddr*>(&from), rmsg.msg_namelen);
+  if (!lengthOk) out->lengthsOk = false;
+  if (!bytesOk) out->bytesOk = false;
+  if (!sourceOk) out->sourceOk = false;
+  if (!lengthOk || !bytesOk || !sourceOk) {
+    if (out->mismatches.size() < 5)
+      out->mismatches.emplace_back("Recvmsg on the send ring: the datagram came back wrong (length, bytes or source)");
+    return;
+  }
+  out->recvmsgOk = true;
+}
+
 }  // namespace
 
 void Loopback(const LoopbackInput& in, LoopbackOutput* out) {
@@ -745,6 +805,10 @@ void Loopback(const LoopbackInput& in, LoopbackOutput* out) {
     }
   }
   if (stats.errors > 0) Fail(out, "receive", stats.firstError);
+
+  // The seed's Recvmsg (ioUringState.Recvmsg): the receiver's socket sends one datagram back
+  // through the send ring, and the send ring's synchronous RECVMSG on the sender's socket takes it.
+  if (out->res == 0) RecvmsgRoundTrip(sendRing, rs, ss, sendAddr, recvAddr, in.family, out);
   if (out->res == 0) out->stage = "done";
 
   struct timespec t1;

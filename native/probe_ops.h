@@ -122,6 +122,10 @@ struct LoopbackOutput {
   int recvQueued = 0;
   SendCounters sendmsg;
   SendCounters batch;
+  // The seed's synchronous Recvmsg on the send ring (one datagram sent back from the receiver's
+  // socket to the sender's): counted like the sends, verified like the pool's datagrams.
+  SendCounters recvmsg;
+  bool recvmsgOk = false;
   uint32_t received = 0;
   uint32_t expected = 0;
   bool bytesOk = true;

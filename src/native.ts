@@ -142,11 +142,14 @@ export interface LoopbackOptions {
 
 export interface LoopbackResult {
   res: number;              // 0, or -errno of the step in `stage`
-  stage: 'socket' | 'bind' | 'send-ring' | 'recv-ring' | 'sendmsg' | 'sendmsg-batch' | 'receive' | 'done';
+  stage: 'socket' | 'bind' | 'send-ring' | 'recv-ring' | 'sendmsg' | 'sendmsg-batch' | 'receive' | 'recvmsg' | 'done';
   sendRing: { entries: number; flags: number } | null;
   recvRing: { entries: number; flags: number; queued: number } | null;
   sendmsg: { calls: number; bytes: number; errors: number; firstErrno: number };
   batch: { calls: number; entries: number; bytes: number; errors: number; firstErrno: number };
+  /** the seed's synchronous Recvmsg on the send ring: one 1400-byte datagram sent back from the
+   *  receiver's socket, checked for bytes, length and source (`ok`) */
+  recvmsg: { calls: number; bytes: number; errors: number; firstErrno: number; ok: boolean };
   received: number;
   expected: number;
   bytesOk: boolean;

@@ -203,6 +203,8 @@ for (const family of [4, 6] as const) {
     assert.equal(r.sendRing?.entries, 256);
     assert.equal(r.sendRing?.flags, CLAMP | COOP_TASKRUN);
     assert.equal(r.recvRing?.queued, 64);
+    // the seed's synchronous Recvmsg on the send ring took the datagram sent back to the sender
+    assert.deepEqual(r.recvmsg, { calls: 1, bytes: 1400, errors: 0, firstErrno: 0, ok: true });
   });
 }
 
@@ -236,6 +238,7 @@ test('loopback with poll() waits (the pre-EXT_ARG path): every datagram arrives 
   assert.equal(r.res, 0);
   assert.equal(r.received, 302);
   assert.equal(r.bytesOk && r.lengthsOk && r.sourceOk, true);
+  assert.equal(r.recvmsg.ok, true, 'Recvmsg completes through the poll() wait too');
 });
 
 test('loopback with poll() waits: dropped datagrams still end in -ETIME within the bound', async () => {

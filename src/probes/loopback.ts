@@ -30,6 +30,7 @@ function familyFacts(r: LoopbackResult, abi: AbiInfo): FactValue {
       : null,
     sendmsg: { ...r.sendmsg, firstErrno: r.sendmsg.firstErrno ? errnoName(r.sendmsg.firstErrno) : null },
     batch: { ...r.batch, firstErrno: r.batch.firstErrno ? errnoName(r.batch.firstErrno) : null },
+    recvmsg: { ...r.recvmsg, firstErrno: r.recvmsg.firstErrno ? errnoName(r.recvmsg.firstErrno) : null },
     received: r.received,
     expected: r.expected,
     bytesOk: r.bytesOk,
@@ -56,7 +57,8 @@ function judge(family: 4 | 6, r: LoopbackResult): Judgement {
   if (r.res < 0 && (r.stage === 'send-ring' || r.stage === 'recv-ring' || r.stage === 'socket' || r.stage === 'bind')) {
     return { reason: 'UNKNOWN', errno: firstErrno, text: `${name}: ${r.stage} failed with ${firstErrno ?? '?'}` };
   }
-  const intact = r.received === r.expected && r.bytesOk && r.lengthsOk && r.sourceOk && r.sendmsg.errors === 0 && r.batch.errors === 0;
+  const intact =
+    r.received === r.expected && r.bytesOk && r.lengthsOk && r.sourceOk && r.sendmsg.errors === 0 && r.batch.errors === 0 && r.recvmsg.ok;
   if (r.res < 0 || !intact) {
     const what = [
       r.received !== r.expected ? `${r.received}/${r.expected} datagrams arrived` : null,
@@ -64,11 +66,12 @@ function judge(family: 4 | 6, r: LoopbackResult): Judgement {
       r.lengthsOk ? null : 'lengths differ',
       r.sourceOk ? null : 'source address wrong',
       r.sendmsg.errors + r.batch.errors > 0 ? `${r.sendmsg.errors + r.batch.errors} send errors` : null,
+      r.recvmsg.ok || r.res < 0 ? null : 'Recvmsg on the send ring came back wrong',
       r.res < 0 ? `${r.stage} failed with ${firstErrno ?? '?'}` : null,
     ].filter((s): s is string => s !== null);
     return { reason: 'DATA_MISMATCH', errno: firstErrno, text: `${name}: ${what.join(', ')}` };
   }
-  return { reason: null, errno: null, text: `${name}: ${r.received}/${r.expected} datagrams intact` };
+  return { reason: null, errno: null, text: `${name}: ${r.received}/${r.expected} datagrams intact, Recvmsg ok` };
 }
 
 export const loopbackProbe: ProbeSpec = {
@@ -97,6 +100,6 @@ export const loopbackProbe: ProbeSpec = {
     if (decisive) {
       return probeResult(spec, { status: 'fail', summary, reason: decisive.reason, errno: decisive.errno, facts });
     }
-    return probeResult(spec, { status: 'pass', summary: `${summary} (sizes ${LOOPBACK_SIZES.join('/')} + batch of ${LOOPBACK_BATCH})`, facts });
+    return probeResult(spec, { status: 'pass', summary: `${summary} (Sendmsg of sizes ${LOOPBACK_SIZES.join('/')}, SendmsgBatch of ${LOOPBACK_BATCH}, receive pool; Recvmsg of 1400)`, facts });
   },
 };
