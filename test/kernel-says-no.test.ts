@@ -38,6 +38,56 @@ function rawCall(rules: string[], entries: number, flags: number): Record<string
   return JSON.parse(run.stdout) as Record<string, string>;
 }
 
+// mmap(NULL, length, PROT_NONE, MAP_PRIVATE|MAP_NORESERVE, fd of /dev/zero, offset) for each
+// OFFSET:LENGTH argument (PROT_NONE + NORESERVE: even a 4 GiB length costs nothing); prints
+// 'ok' or the errno name per call as a JSON list.
+const RAW_MMAP_CALLER = `
+import ctypes, errno, json, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+fd = os.open('/dev/zero', os.O_RDONLY)
+out = []
+for arg in sys.argv[1:]:
+    offset, length = (int(x, 0) for x in arg.split(':'))
+    address = libc.mmap(None, length, 0, 0x02 | 0x4000, fd, offset)
+    if address is None or address == ctypes.c_void_p(-1).value:
+        out.append(errno.errorcode[ctypes.get_errno()])
+    else:
+        libc.munmap(address, length)
+        out.append('ok')
+print(json.dumps(out))
+`;
+
+// io_uring_setup(8), then io_uring_register IOWQ_MAX_WORKERS (19) and PBUF_RING (22), printing
+// (and flushing) a line before each call so a kill shows how far it got.
+const RAW_REGISTER_CALLER = `
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+params = ctypes.create_string_buffer(120)
+fd = libc.syscall(ctypes.c_long(425), ctypes.c_long(8), params)
+print('setup', 'ok' if fd >= 0 else 'failed', flush=True)
+limits = (ctypes.c_uint32 * 2)(4, 4)
+res = libc.syscall(ctypes.c_long(427), ctypes.c_long(fd), ctypes.c_long(19), limits, ctypes.c_long(2))
+print('register-19', 'ok' if res >= 0 else 'failed', flush=True)
+reg = ctypes.create_string_buffer(40)  # io_uring_buf_reg with ring_addr 0: EFAULT/EINVAL if it gets through
+res = libc.syscall(ctypes.c_long(427), ctypes.c_long(fd), ctypes.c_long(22), reg, ctypes.c_long(1))
+print('register-22 returned', flush=True)
+`;
+
+function rawMmap(rules: string[], calls: Array<[number, number]>): string[] {
+  const args = calls.map(([offset, length]) => `0x${offset.toString(16)}:0x${length.toString(16)}`);
+  const run = runUnderLauncher(rules, 'python3', ['-c', RAW_MMAP_CALLER, ...args]);
+  assert.equal(run.status, 0, describeRun(run));
+  return JSON.parse(run.stdout) as string[];
+}
+
+/** io_uring's mmap offset of the CQ ring (IORING_OFF_CQ_RING). */
+const OFF_CQ_RING = 0x8000000;
+const GIB4 = 0x1_0000_0000;
+
 const CLAMP = 0x10;
 const COOP_TASKRUN = 0x100;
 
@@ -76,8 +126,63 @@ describe('seccomp launcher on its own (python ctypes, not the CLI)', () => {
     );
     assert.equal(supervised.status, 128 + 31, describeRun(supervised));
   });
+  it('--kill-register 22 kills at the PBUF_RING register call, after IOWQ_MAX_WORKERS (19) went through', () => {
+    const run = runUnderLauncher(['--kill-register', '22'], 'python3', ['-c', RAW_REGISTER_CALLER]);
+    assert.equal(run.signal, 'SIGSYS', describeRun(run));
+    assert.deepEqual(run.stdout.trim().split('\n'), ['setup ok', 'register-19 ok'], describeRun(run));
+    const byName = runUnderLauncher(['--kill-register', 'PBUF_RING'], 'python3', ['-c', RAW_REGISTER_CALLER]);
+    assert.equal(byName.signal, 'SIGSYS', describeRun(byName));
+    const other = runUnderLauncher(['--kill-register', '21'], 'python3', ['-c', RAW_REGISTER_CALLER]);
+    assert.equal(other.status, 0, describeRun(other));
+    assert.match(other.stdout, /register-22 returned/);
+  });
+  it('--mmap-errno OFFSET=ERRNO refuses that offset only, comparing all 64 bits of it', () => {
+    const page = 0x1000;
+    assert.deepEqual(
+      rawMmap(['--mmap-errno', '0x8000000=EACCES'], [
+        [OFF_CQ_RING, page],
+        [0, page],
+        [OFF_CQ_RING + page, page],
+        [GIB4 + OFF_CQ_RING, page], // same low 32 bits, different high half
+      ]),
+      ['EACCES', 'ok', 'ok', 'ok'],
+    );
+  });
+  it('--mmap-errno OFFSET=ERRNO@MINLEN refuses lengths >= MINLEN only, comparing all 64 bits of the length', () => {
+    assert.deepEqual(
+      rawMmap(['--mmap-errno', '0x8000000=ENOMEM@8256'], [
+        [OFF_CQ_RING, 12288],
+        [OFF_CQ_RING, 8256],
+        [OFF_CQ_RING, 8192],
+        [0, 12288],
+        [OFF_CQ_RING, GIB4], // low half 0 < 8256, but the high half makes it larger
+      ]),
+      ['ENOMEM', 'ENOMEM', 'ok', 'ok', 'ENOMEM'],
+    );
+    assert.deepEqual(
+      rawMmap(['--mmap-errno', `0x8000000=ENOMEM@0x${(GIB4 + 0x1000).toString(16)}`], [
+        [OFF_CQ_RING, GIB4], // high halves equal, low half below
+        [OFF_CQ_RING, GIB4 + 0x1000],
+        [OFF_CQ_RING, 2 * GIB4], // high half above, low half 0
+        [OFF_CQ_RING, 0x2000], // low half above, high half below
+      ]),
+      ['ok', 'ENOMEM', 'ENOMEM', 'ok'],
+    );
+  });
   it('bad arguments: one line on stderr and exit 64', () => {
-    for (const args of [['--errno', 'io_uring_setup=EWHATEVER'], ['--bogus'], ['--enomem-above', 'many'], []]) {
+    for (const args of [
+      ['--errno', 'io_uring_setup=EWHATEVER'],
+      ['--bogus'],
+      ['--enomem-above', 'many'],
+      [],
+      ['--kill-register'],
+      ['--kill-register', 'NOT_AN_OP'],
+      ['--mmap-errno', '0x8000000'],
+      ['--mmap-errno', 'x=ENOMEM'],
+      ['--mmap-errno', '0x8000000=ENOTANERRNO'],
+      ['--mmap-errno', '0x8000000=ENOMEM@'],
+      ['--mmap-errno', '0x8000000=ENOMEM@12k'],
+    ]) {
       const run = runUnderLauncher(args, 'true', []);
       assert.equal(run.status, 64, describeRun(run));
       assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
@@ -88,11 +193,35 @@ describe('seccomp launcher on its own (python ctypes, not the CLI)', () => {
 
 /** Every probe id of a run without any filter: a refused run must still report all of them. */
 let healthyProbeIds: string[] = [];
+/** The report of that run without any filter (the ring layout the kernel gives this host). */
+let healthyReport: Report | null = null;
 
 function setupAttempts(report: Report, ring: 'send' | 'recv'): SetupAttempt[] {
   const attempts = probeById(report, 'ring-setup').attempts;
   assert.ok(Array.isArray(attempts), 'ring-setup must carry its attempts');
   return attempts.filter((attempt) => attempt.ring === ring && attempt.stage === 'setup');
+}
+
+function allAttempts(report: Report, ring: 'send' | 'recv'): SetupAttempt[] {
+  const attempts = probeById(report, 'ring-setup').attempts;
+  assert.ok(Array.isArray(attempts), 'ring-setup must carry its attempts');
+  return attempts.filter((attempt) => attempt.ring === ring);
+}
+
+/** A nested fact of ring-setup, e.g. ringFact(report, 'send', 'offsets', 'cq', 'cqes'). */
+function ringFact(report: Report, ...path: string[]): unknown {
+  let value: unknown = probeById(report, 'ring-setup').facts;
+  for (const key of path) {
+    assert.ok(value !== null && typeof value === 'object', `ring-setup facts: no object at ${path.join('.')}`);
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+function numberFact(report: Report, ...path: string[]): number {
+  const value = ringFact(report, ...path);
+  assert.equal(typeof value, 'number', `ring-setup facts.${path.join('.')} must be a number, got ${JSON.stringify(value)}`);
+  return value as number;
 }
 
 function assertExit(run: CheckRun, expected: number): void {
@@ -122,6 +251,7 @@ function assertHuman(rules: string[], expectedExit: number, mustName: RegExp[]):
 describe('the CLI when the kernel says no (seccomp)', () => {
   before(() => {
     const healthy = runCheckJson();
+    healthyReport = healthy.report;
     healthyProbeIds = healthy.report.probes.map((probe) => probe.id);
     assert.ok(healthyProbeIds.includes('ring-setup'), describeRun(healthy));
   });
@@ -240,5 +370,90 @@ describe('the CLI when the kernel says no (seccomp)', () => {
     }
     assertEveryProbePresent(run.report);
     assertHuman(rules, run.status as number, [/SIGSYS/]);
+  });
+
+  it('SIGSYS kill at io_uring_register(PBUF_RING) mid-run: opcodes PROBE_KILLED, later probes run in a new child (exit 3)', () => {
+    // Only the opcodes probe's multishot attempt registers a provided-buffer ring (opcode 22).
+    const rules = ['--kill-register', '22'];
+    const run = runCheckJson({ seccomp: rules });
+    assertExit(run, 3); // the CLI itself survives and exits normally with one full report
+    assert.equal(run.report.verdict, 'unknown');
+    assertEveryProbePresent(run.report);
+
+    const ids = run.report.probes.map((probe) => probe.id);
+    const killedAt = ids.indexOf('opcodes');
+    assert.ok(killedAt > ids.indexOf('ring-setup'), 'opcodes runs after ring-setup');
+    const opcodes = probeById(run.report, 'opcodes');
+    assert.equal(opcodes.status, 'fail');
+    assert.equal(opcodes.reason, 'PROBE_KILLED');
+    assert.equal(opcodes.facts['signal'], 'SIGSYS');
+    assert.ok(opcodes.remediation && opcodes.remediation.length > 0, 'a killed probe carries remediation');
+
+    // Before the kill: ring-setup (and everything else before opcodes) passed in the first child.
+    assert.equal(probeById(run.report, 'ring-setup').status, 'pass');
+    for (const probe of run.report.probes.slice(0, killedAt)) {
+      assert.notEqual(probe.status, 'fail', `${probe.id} ran before the kill and must not fail`);
+    }
+    // After the kill: the first child is gone, so these results can only come from a new child.
+    for (const id of ['setup-flags', 'single-issuer', 'loopback']) {
+      assert.ok(ids.indexOf(id) > killedAt, `${id} comes after opcodes`);
+      const probe = probeById(run.report, id);
+      assert.equal(probe.status, 'pass', `${id} must have run and passed after the kill: ${probe.summary}`);
+      assert.notEqual(probe.reason, 'DEPENDENCY_FAILED');
+    }
+    const failed = run.report.probes.filter((probe) => probe.status === 'fail').map((probe) => probe.id);
+    assert.deepEqual(failed, ['opcodes'], 'the kill is the only failure');
+    assertHuman(rules, 3, [/SIGSYS/, /PROBE_KILLED|killed/i, /unknown/i]);
+  });
+
+  it('mmap of the CQ ring refused with ENOMEM above the 256-entry size: send ring halves at stage mmap, RING_SHRUNK (exit 1)', () => {
+    // The send ring maps its CQ ring separately at IORING_OFF_CQ_RING: cq_off.cqes + cq_entries * 16
+    // bytes (page-aligned by the mapper). Take the real layout from the healthy run on this kernel.
+    const healthy = healthyReport!;
+    const cqes = numberFact(healthy, 'send', 'offsets', 'cq', 'cqes');
+    const fullCqEntries = numberFact(healthy, 'send', 'cqEntries');
+    assert.equal(numberFact(healthy, 'send', 'sqEntries'), 256, 'healthy send ring has 256 entries');
+    const fullCqRingBytes = cqes + fullCqEntries * 16; // 64 + 512 * 16 = 8256 on 6.18
+    const halfCqRingBytes = cqes + (fullCqEntries / 2) * 16; // 4160: its page-aligned length stays below
+    assert.ok(numberFact(healthy, 'send', 'mapping', 'cqRingSize') >= fullCqRingBytes);
+    assert.equal(ringFact(healthy, 'recv', 'mapping', 'strategy'), 'single', 'recv ring uses FEAT_SINGLE_MMAP here');
+
+    const rules = ['--mmap-errno', `0x${OFF_CQ_RING.toString(16)}=ENOMEM@${fullCqRingBytes}`];
+    const run = runCheckJson({ seccomp: rules });
+    assertExit(run, 1);
+    assert.equal(run.report.verdict, 'degraded');
+    const ringSetup = probeById(run.report, 'ring-setup');
+    assert.equal(ringSetup.status, 'warn');
+    assert.equal(ringSetup.reason, 'RING_SHRUNK');
+    assert.equal(ringSetup.errno, 'ENOMEM');
+
+    const send = allAttempts(run.report, 'send');
+    assert.deepEqual(
+      send.map((a) => [a.stage, a.entries, a.ok, a.errno]),
+      [
+        ['setup', 256, true, null],
+        ['mmap', 256, false, 'ENOMEM'],
+        ['setup', 128, true, null],
+        ['mmap', 128, true, null],
+      ],
+      'send ring: setup accepted, its CQ mapping refused, then a 128-entry ring mapped',
+    );
+    assert.equal(send[1]!.next, 'halve', 'the refused mmap halves the ring');
+    assert.equal(send[3]!.next, 'accept');
+    assert.equal(numberFact(run.report, 'send', 'finalEntries'), 128);
+    const acceptedCqRing = numberFact(run.report, 'send', 'mapping', 'cqRingSize');
+    assert.ok(acceptedCqRing >= halfCqRingBytes && acceptedCqRing < fullCqRingBytes,
+      `accepted CQ mapping ${acceptedCqRing} bytes is below the filter's ${fullCqRingBytes}`);
+
+    // The recv ring maps only offset 0 (FEAT_SINGLE_MMAP): untouched, at its full 64 entries.
+    const recv = allAttempts(run.report, 'recv');
+    assert.ok(recv.every((a) => a.ok && a.entries === 64), `recv ring untouched: ${JSON.stringify(recv)}`);
+    assert.deepEqual(recv.map((a) => a.stage), ['setup', 'mmap']);
+    assert.equal(numberFact(run.report, 'recv', 'finalEntries'), 64);
+    assert.equal(ringFact(run.report, 'recv', 'mapping', 'strategy'), 'single');
+
+    assert.ok(!run.report.probes.some((probe) => probe.status === 'fail'), 'a shrunk ring is a warning only');
+    assertEveryProbePresent(run.report);
+    assertHuman(rules, 1, [/RING_SHRUNK|shr[iu]nk/i, /ENOMEM/, /degraded/i]);
   });
 });
