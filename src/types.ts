@@ -61,8 +61,8 @@ export interface SetupAttempt {
   flagsRaw: number;
   ok: boolean;
   errno: string | null;   // 'EINVAL', 'ENOMEM', ... (null when ok)
-  /** what the seed does next: 'accept' | 'drop-flags' | 'halve' | 'give-up' */
-  next: 'accept' | 'drop-flags' | 'halve' | 'give-up';
+  /** what the seed does next: 'map' (setup accepted: map its rings) | 'accept' | 'drop-flags' | 'halve' | 'give-up' */
+  next: 'map' | 'accept' | 'drop-flags' | 'halve' | 'give-up';
 }
 
 export type FactValue = string | number | boolean | null | FactValue[] | { [key: string]: FactValue };

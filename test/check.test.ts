@@ -76,7 +76,10 @@ describe('check --json --no-bench on this host', () => {
       assert.deepEqual(first.flags, ['CLAMP', 'COOP_TASKRUN']);
       assert.equal(first.ok, true);
       assert.equal(first.errno, null);
-      assert.equal(first.next, 'accept');
+      assert.equal(first.next, 'map', 'an accepted setup goes on to map its rings');
+      const mapped = attempts[attempts.indexOf(first) + 1];
+      assert.equal(mapped?.stage, 'mmap');
+      assert.equal(mapped?.next, 'accept');
     }
     const send = setup.facts.send as Record<string, unknown>;
     assert.equal(send.requestedEntries, 256);
@@ -122,8 +125,10 @@ describe('check, human output', () => {
     const r = cli(['check', '--no-bench', '--verbose'], { NO_COLOR: '1' });
     assert.equal(r.status, 0);
     assert.match(r.stdout, /setup ladder:/);
-    assert.match(r.stdout, /│ send\s+│ setup\s+│ 256\s+│ CLAMP\|COOP_TASKRUN \(0x110\)\s+│ ok\s+│ accept/);
-    assert.match(r.stdout, /│ recv\s+│ setup\s+│ 64\s+│ CLAMP\|COOP_TASKRUN \(0x110\)\s+│ ok\s+│ accept/);
+    assert.match(r.stdout, /│ send\s+│ setup\s+│ 256\s+│ CLAMP\|COOP_TASKRUN \(0x110\)\s+│ ok\s+│ map/);
+    assert.match(r.stdout, /│ send\s+│ mmap\s+│ 256\s+│ CLAMP\|COOP_TASKRUN \(0x110\)\s+│ ok\s+│ accept/);
+    assert.match(r.stdout, /│ recv\s+│ setup\s+│ 64\s+│ CLAMP\|COOP_TASKRUN \(0x110\)\s+│ ok\s+│ map/);
+    assert.match(r.stdout, /│ recv\s+│ mmap\s+│ 64\s+│ CLAMP\|COOP_TASKRUN \(0x110\)\s+│ ok\s+│ accept/);
     assert.match(r.stdout, /facts:/);
     assert.match(r.stdout, /send\.features: .*SINGLE_MMAP/);
   });

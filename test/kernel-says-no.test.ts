@@ -302,7 +302,7 @@ describe('the CLI when the kernel says no (seccomp)', () => {
     const accepted = send[3]!;
     assert.equal(accepted.ok, true);
     assert.equal(accepted.errno, null);
-    assert.equal(accepted.next, 'accept');
+    assert.equal(accepted.next, 'map', 'the accepted setup goes on to map its rings');
     for (const ring of ['send', 'recv'] as const) {
       const rungs = setupAttempts(run.report, ring);
       const last = rungs[rungs.length - 1];
@@ -334,7 +334,7 @@ describe('the CLI when the kernel says no (seccomp)', () => {
     assert.deepEqual(accepted.flags, ['CLAMP']);
     assert.equal(accepted.flagsRaw, CLAMP);
     assert.equal(accepted.ok, true);
-    assert.equal(accepted.next, 'accept');
+    assert.equal(accepted.next, accepted.stage === 'setup' ? 'map' : 'accept');
     assertEveryProbePresent(run.report);
     assertHuman(rules, 1, [/FLAGS_FALLBACK|COOP_TASKRUN/, /degraded/i]);
   });
@@ -438,7 +438,9 @@ describe('the CLI when the kernel says no (seccomp)', () => {
       ],
       'send ring: setup accepted, its CQ mapping refused, then a 128-entry ring mapped',
     );
+    assert.equal(send[0]!.next, 'map', 'the accepted setup goes on to map its rings');
     assert.equal(send[1]!.next, 'halve', 'the refused mmap halves the ring');
+    assert.equal(send[2]!.next, 'map');
     assert.equal(send[3]!.next, 'accept');
     assert.equal(numberFact(run.report, 'send', 'finalEntries'), 128);
     const acceptedCqRing = numberFact(run.report, 'send', 'mapping', 'cqRingSize');

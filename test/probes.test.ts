@@ -140,10 +140,11 @@ describe('setup ladder records', () => {
       { stage: 'setup', entries: 256, flags: 0x110, res: -22 },
       { stage: 'setup', entries: 256, flags: 0x10, res: -12 },
       { stage: 'setup', entries: 128, flags: 0x10, res: 5 },
+      { stage: 'mmap', entries: 128, flags: 0x10, res: 0 },
     ];
     const attempts = ladderAttempts('send', native, abi);
-    assert.deepEqual(attempts.map((a) => a.next), ['drop-flags', 'halve', 'accept']);
-    assert.deepEqual(attempts.map((a) => a.errno), ['EINVAL', 'ENOMEM', null]);
+    assert.deepEqual(attempts.map((a) => a.next), ['drop-flags', 'halve', 'map', 'accept']);
+    assert.deepEqual(attempts.map((a) => a.errno), ['EINVAL', 'ENOMEM', null, null]);
     assert.deepEqual(attempts[0]!.flags, ['CLAMP', 'COOP_TASKRUN']);
     assert.equal(attempts[0]!.ring, 'send');
     const refused = ladderAttempts('recv', [{ stage: 'setup', entries: 64, flags: 0x10, res: -1 }], abi);

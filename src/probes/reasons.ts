@@ -91,7 +91,7 @@ export const REMEDIATION: Record<ReasonCode, string> = {
     'The kernel refused IORING_SETUP_COOP_TASKRUN (added in 5.19), so the rings run with CLAMP alone and more task-work interrupts. ' +
     'It works; a kernel >= 5.19 removes the fallback.',
   RING_SHRUNK:
-    'io_uring_setup returned ENOMEM, so the ring was halved below the requested entries. ' +
+    'io_uring_setup or mapping the ring returned ENOMEM, so the ring was halved below the requested entries. ' +
     'On kernels <= 5.11 raise RLIMIT_MEMLOCK (systemd: LimitMEMLOCK=); on newer kernels, where rings no longer count against it, look for memory pressure or pinned memory.',
   NO_WORKER_LIMIT:
     'IORING_REGISTER_IOWQ_MAX_WORKERS was refused (kernel < 5.15): io-wq workers are unbounded and may grow to many threads under load. ' +

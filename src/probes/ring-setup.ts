@@ -30,7 +30,8 @@ export function namesOfBits(value: number, table: Record<string, number>): strin
 
 /** What the seed does after an attempt, read off the attempt that followed it. */
 function nextStep(attempt: NativeAttempt, following: NativeAttempt | undefined): SetupAttempt['next'] {
-  if (attempt.res >= 0) return 'accept';
+  // An accepted io_uring_setup is followed by mapping its rings; the mmap attempt decides.
+  if (attempt.res >= 0) return following?.stage === 'mmap' ? 'map' : 'accept';
   if (!following) return 'give-up';
   if (following.entries < attempt.entries) return 'halve';
   if (following.flags !== attempt.flags) return 'drop-flags';
