@@ -101,9 +101,25 @@ async function main(): Promise<number> {
   return exitCode ?? 0;
 }
 
+/**
+ * stdout's reader went away (`| head`: EPIPE) or it cannot be written (a full disk): never a stack
+ * trace. EPIPE keeps the command's exit code (the reader chose to stop); any other write error is one
+ * line on stderr and exit 3, since the output is incomplete.
+ */
+let stdoutFailed = false;
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE' || stdoutFailed) return;
+  stdoutFailed = true;
+  process.stderr.write(`uring-probe: cannot write to stdout (${err.code ?? oneLine(err.message)}); the output is incomplete, write it with --output FILE or free the space\n`);
+  process.exitCode = EXIT.unknown;
+});
+process.stderr.on('error', () => {
+  /* nowhere left to say it */
+});
+
 main().then(
   (code) => {
-    process.exitCode = code;
+    process.exitCode = stdoutFailed ? EXIT.unknown : code;
   },
   (err: unknown) => {
     process.stderr.write(`uring-probe: internal error: ${oneLine(String(err))}\n`);

@@ -1,7 +1,7 @@
 // `uring-probe check` through the built CLI on this machine's kernel: JSON, human, verbose, usage errors, --output, time bounds.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, constants as fsConstants, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -234,5 +234,37 @@ describe('check, probe time bounds', () => {
     }
     assert.equal(report.probes.find((p) => p.id === 'environment')!.status, 'pass');
     assert.equal(report.verdict, 'unknown');
+  });
+});
+
+describe('check, stdout that cannot be written', () => {
+  it('a full disk (/dev/full): one line on stderr, no stack trace, exit 3 (not 1 = degraded)', () => {
+    const out = openSync('/dev/full', 'w');
+    try {
+      const r = spawnSync(process.execPath, [CLI, 'check', '--no-bench'], { stdio: ['ignore', out, 'pipe'], encoding: 'utf8', timeout: 120_000 });
+      assert.equal(r.status, 3);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      assert.deepEqual(r.stderr.split('\n').filter(Boolean).length, 1, r.stderr);
+      assert.match(r.stderr, /^uring-probe: cannot write to stdout \(ENOSPC\)/);
+    } finally {
+      closeSync(out);
+    }
+  });
+  it('a reader that went away (`| head`, EPIPE): silent, and the verdict\'s exit code', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uring-probe-epipe-'));
+    const fifo = join(dir, 'out');
+    try {
+      assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+      // Open a reader so the writer can open, then close the reader: every write gets EPIPE.
+      const reader = openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+      const writer = openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+      closeSync(reader);
+      const r = spawnSync(process.execPath, [CLI, 'check', '--no-bench', '--verbose'], { stdio: ['ignore', writer, 'pipe'], encoding: 'utf8', timeout: 120_000 });
+      closeSync(writer);
+      assert.equal(r.stderr, '');
+      assert.equal(r.status, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
