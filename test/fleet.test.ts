@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { schemaValidator } from '../src/reader.js';
@@ -131,4 +132,22 @@ test('human output: sections and the exit code explained', () => {
   }
   assert.match(run.stdout, /exit code 2 \(failing hosts\)/);
   assert.doesNotMatch(run.stdout, /\u001b\[/, 'no colour on a pipe');
+});
+
+test('an NDJSON input with no report (empty stdin, an empty .ndjson file) is a skipped input, not a clean fleet of 0 hosts', () => {
+  const stdin = fleetJson(['-', '--require', 'loopback'], '\n\n');
+  assert.equal(stdin.status, 4);
+  assert.equal(stdin.doc.inputs.hosts, 0);
+  assert.deepEqual(stdin.doc.skipped.map((s) => [s.source, s.problem]), [['stdin', 'empty']]);
+  const dir = mkdtempSync(join(tmpdir(), 'uring-probe-fleet-'));
+  try {
+    const file = join(dir, 'reports.ndjson');
+    writeFileSync(file, '');
+    const run = fleetJson([file, GOOD[0]!]);
+    assert.equal(run.status, 4);
+    assert.equal(run.doc.inputs.hosts, 1);
+    assert.deepEqual(run.doc.skipped.map((s) => [s.source, s.problem]), [[file, 'empty']]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -33,24 +33,35 @@ function filesUnder(dir: string): string[] {
   return out;
 }
 
+/** An NDJSON input without a single line of content (a collection that produced nothing) is a skipped input, not zero hosts. */
+function emptyNdjson(source: string): InputDocument {
+  return { source, outcome: { ok: false, problem: 'empty', message: 'no reports in this NDJSON input (every line is blank); check the job that collected them' } };
+}
+
 function* ndjsonDocuments(text: string, prefix: string): Generator<InputDocument> {
   const lines = text.split('\n');
+  let documents = 0;
   for (let i = 0; i < lines.length; i += 1) {
     const line = lines[i]!;
     if (line.trim() === '') continue;
+    documents += 1;
     yield { source: `${prefix}:${i + 1}`, outcome: parseReportText(line) };
   }
+  if (documents === 0) yield emptyNdjson(prefix);
 }
 
 /** NDJSON from a stream, line by line (a large stdin is never held whole). */
 async function* ndjsonStream(stream: Readable, prefix: string): AsyncGenerator<InputDocument> {
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   let n = 0;
+  let documents = 0;
   for await (const line of lines) {
     n += 1;
     if (line.trim() === '') continue;
+    documents += 1;
     yield { source: `${prefix}:${n}`, outcome: parseReportText(line) };
   }
+  if (documents === 0) yield emptyNdjson(prefix);
 }
 
 /**
