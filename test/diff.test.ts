@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diffReports } from '../src/diff/diff.js';
@@ -85,4 +86,19 @@ test('uring-probe diff refuses reports of different machines (64) unless --any-h
   const broken = cli(['diff', AFTER, join(REPORTS, 'broken', 'foreign-package.json')]);
   assert.equal(broken.status, 65);
   assert.match(broken.stderr, /foreign-package\.json: not a uring-probe report/);
+});
+
+test('uring-probe diff reads one report from stdin (-); - twice or an empty name is a usage error naming the problem', () => {
+  const stdin = (args: string[], file: string) =>
+    spawnSync(process.execPath, [CLI, 'diff', ...args], { cwd: ROOT, encoding: 'utf8', input: readFileSync(file, 'utf8'), env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+  const regression = stdin([AFTER, '-'], BEFORE);
+  assert.equal(regression.status, 2, regression.stderr);
+  assert.match(regression.stdout, /verdict: compatible -> degraded/);
+  assert.equal(stdin(['-', AFTER], BEFORE).status, 0);
+  const twice = stdin(['-', '-'], BEFORE);
+  assert.equal(twice.status, 64);
+  assert.match(twice.stderr, /^uring-probe: - \(stdin\) given for both reports; .*\(see --help\)\n$/);
+  const empty = cli(['diff', '', AFTER]);
+  assert.equal(empty.status, 64);
+  assert.match(empty.stderr, /^uring-probe: diff needs two report files; /);
 });

@@ -17,13 +17,24 @@ function diffFormat(argv: Record<string, unknown>): DiffFormat {
   return format ?? 'human';
 }
 
+/** The two report arguments; yargs-parser turns a lone `-` (stdin) into '', so it is taken from the command line. */
+function reportPaths(argv: Record<string, unknown>): [string, string] {
+  const stdinGiven = process.argv.slice(2).includes('-');
+  const paths = [argv['old'], argv['new']].map((v) => ((v === '' || v === true) && stdinGiven ? '-' : v));
+  if (paths.some((p) => typeof p !== 'string' || p === '')) {
+    throw new UsageError('diff needs two report files', 'pass OLD.json NEW.json (one of them may be - for stdin)');
+  }
+  if (paths[0] === '-' && paths[1] === '-') throw new UsageError('- (stdin) given for both reports', 'pass - for one of them only');
+  return paths as [string, string];
+}
+
 export const diffCommand: CliCommand = {
   command: 'diff <old> <new>',
   describe: 'What changed between two reports of one host: verdict, features, flags, ops, ladder, throughput',
   builder(yargs: Argv): Argv {
     return yargs
       .positional('old', { type: 'string', describe: 'the earlier report (check --json)' })
-      .positional('new', { type: 'string', describe: 'the later report' })
+      .positional('new', { type: 'string', describe: 'the later report (either may be - for stdin)' })
       .option('json', { type: 'boolean', describe: 'JSON output (same as --format json)' })
       .option('format', { type: 'string', choices: [...DIFF_FORMATS], describe: 'Output format' })
       .option('any-host', { type: 'boolean', default: false, describe: 'Compare reports of different machines too' })
@@ -32,11 +43,12 @@ export const diffCommand: CliCommand = {
   },
   async run(argv, io: CommandIo): Promise<number> {
     const format = diffFormat(argv);
+    const [oldPath, newPath] = reportPaths(argv);
     let older: Report;
     let newer: Report;
     try {
-      older = readReportArg(String(argv['old']));
-      newer = readReportArg(String(argv['new']));
+      older = readReportArg(oldPath);
+      newer = readReportArg(newPath);
     } catch (error) {
       if (error instanceof UnreadableReport) return unreadable(io, error, format === 'json');
       throw error;
@@ -48,7 +60,7 @@ export const diffCommand: CliCommand = {
       );
     }
     if (Date.parse(newer.startedAt) < Date.parse(older.startedAt)) {
-      io.stderr.write(`uring-probe: note: ${String(argv['new'])} is older than ${String(argv['old'])}; showing the change from the first to the second as given\n`);
+      io.stderr.write(`uring-probe: note: ${newPath} is older than ${oldPath}; showing the change from the first to the second as given\n`);
     }
     const d = diffReports(older, newer);
     const exitCode = d.regression ? DIFF_EXIT.regression : DIFF_EXIT.noRegression;
