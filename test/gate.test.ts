@@ -191,3 +191,22 @@ test('check --require/--strict gate the live run: unmet requirement -> exit 2 wi
   const bad = cli(['check', '--json', '--no-bench', '--require', 'NOT_A_FLAG']);
   assert.equal(bad.status, 64);
 });
+
+test('uring-probe gate refuses to pass on nothing: `--require ,` or a policy file without a requirement is a usage error (64)', () => {
+  const report = join(REPORTS, '6.18-compatible.json');
+  const comma = cli(['gate', report, '--require', ',']);
+  assert.equal(comma.status, 64, comma.stdout);
+  assert.match(comma.stderr, /^uring-probe: --require needs at least one name; /);
+  assert.equal(cli(['gate', report, '--require', ',loopback']).status, 0, 'a name next to an empty one still counts');
+  const dir = mkdtempSync(join(tmpdir(), 'uring-probe-gate-'));
+  try {
+    const empty = join(dir, 'policy.json');
+    writeFileSync(empty, JSON.stringify({ policyVersion: 1, description: 'nothing yet', require: [] }));
+    const run = cli(['gate', report, '--policy', empty]);
+    assert.equal(run.status, 64, run.stdout);
+    assert.match(run.stderr, /^uring-probe: gate needs something to check; /);
+    assert.equal(cli(['check', '--json', '--no-bench', '--require', ',']).status, 64);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

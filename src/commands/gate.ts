@@ -1,7 +1,7 @@
 // `uring-probe gate REPORT.json --policy FILE`: the check's gate decision on a recorded report, without touching the kernel.
 import type { Argv } from 'yargs';
 import { Chalk } from 'chalk';
-import { applyGate, evaluateGate, ungatedVerdict } from '../gate/evaluate.js';
+import { applyGate, evaluateGate, policyIsActive, ungatedVerdict } from '../gate/evaluate.js';
 import { policyFromArgv, withGateOptions } from '../gate/options.js';
 import { renderJson } from '../report/json.js';
 import { renderJunit } from '../report/junit.js';
@@ -70,7 +70,7 @@ export const gateCommand: CliCommand = {
   async run(argv, io: CommandIo): Promise<number> {
     const format = gateFormat(argv);
     const policy = policyFromArgv(argv);
-    if (policy === null) {
+    if (policy === null || !policyIsActive(policy)) {
       throw new UsageError('gate needs something to check', 'pass --policy FILE or --require NAME..., --min-pps, --min-ratio, --strict');
     }
     const output = outputPath(argv, 'gated.json');

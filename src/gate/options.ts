@@ -57,12 +57,14 @@ function stringList(v: unknown): string[] {
  */
 export function policyFromArgv(argv: Record<string, unknown>): GatePolicy | null {
   const requireList = stringList(argv['require']);
-  if (argv['require'] !== undefined && requireList.length === 0) {
+  const requirements = parseRequirements(requireList);
+  // `--require ,` names nothing: a gate that checks nothing must not pass silently.
+  if (argv['require'] !== undefined && requirements.length === 0) {
     throw new UsageError('--require needs at least one name', 'pass e.g. --require COOP_TASKRUN op:SEND_ZC');
   }
   const fromCli: GatePolicy = {
     ...EMPTY_POLICY,
-    requirements: parseRequirements(requireList),
+    requirements,
     minPps: nonNegative(argv, 'min-pps', '100000'),
     minRatio: nonNegative(argv, 'min-ratio', '0.8'),
     strict: argv['strict'] === true,
