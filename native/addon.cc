@@ -44,7 +44,10 @@ Napi::Value RejectedWith(Napi::Env env, const Napi::Error& error) {
   return d.Promise();
 }
 
+// A getter (or Proxy trap) on the options threw while we read them: reject with that exception
+// instead of queueing work with a half-read input (N-API calls after it fail).
 Napi::Value RejectTypeError(Napi::Env env, const std::string& message) {
+  if (env.IsExceptionPending()) return RejectedWith(env, env.GetAndClearPendingException());
   return RejectedWith(env, Napi::TypeError::New(env, message));
 }
 
@@ -97,6 +100,7 @@ class OperationWorker : public Napi::AsyncWorker {
 
 template <typename Out>
 Napi::Value Queue(Napi::Env env, typename OperationWorker<Out>::Run run, typename OperationWorker<Out>::Build build) {
+  if (env.IsExceptionPending()) return RejectedWith(env, env.GetAndClearPendingException());
   auto* worker = new OperationWorker<Out>(env, std::move(run), build);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
@@ -127,6 +131,7 @@ bool OptionsObject(const Napi::CallbackInfo& info, bool required, Napi::Object* 
 bool GetUint(const Napi::Object& o, const char* key, bool required, double min, double max, uint32_t* out,
              std::string* error, const char* fn) {
   Napi::Value v = o.Get(key);
+  if (v.IsEmpty()) return false;  // the getter threw (pending exception)
   if (v.IsUndefined()) {
     if (!required) return true;
     *error = std::string(fn) + ": options." + key + " is required";
@@ -148,6 +153,7 @@ bool GetUint(const Napi::Object& o, const char* key, bool required, double min, 
 
 bool GetBool(const Napi::Object& o, const char* key, bool* out, std::string* error, const char* fn) {
   Napi::Value v = o.Get(key);
+  if (v.IsEmpty()) return false;  // the getter threw (pending exception)
   if (v.IsUndefined()) return true;
   if (!v.IsBoolean()) {
     *error = std::string(fn) + ": options." + key + " must be a boolean";

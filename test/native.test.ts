@@ -261,6 +261,26 @@ test('bad arguments reject with a TypeError naming the option', async () => {
   await assert.rejects(addon.multishotRecvmsg({ timeoutMs: -1 }), { name: 'TypeError', message: /timeoutMs/ });
 });
 
+test('an option getter that throws rejects with its own error (the addon does not read on or crash)', async () => {
+  const throwing = <T extends object>(base: T, key: string): T =>
+    Object.defineProperty({ ...base }, key, {
+      enumerable: true,
+      get() {
+        throw new RangeError(`getter ${key}`);
+      },
+    });
+  await assert.rejects(addon.ringLadder(throwing({ kind: 'send' as const }, 'entries')), { name: 'RangeError', message: 'getter entries' });
+  await assert.rejects(addon.ringLadder(throwing({ kind: 'recv' as const }, 'poolSize')), { name: 'RangeError', message: 'getter poolSize' });
+  await assert.rejects(addon.mappingCompare(throwing({ entries: 8 }, 'entries')), { name: 'RangeError', message: 'getter entries' });
+  await assert.rejects(addon.trySetupFlags(throwing({ flags: 0 }, 'cqEntries')), { name: 'RangeError', message: 'getter cqEntries' });
+  await assert.rejects(addon.loopback(throwing({ family: 4 as const, sizes: [64], batch: 1 }, 'forcePollWait')), {
+    name: 'RangeError',
+    message: 'getter forcePollWait',
+  });
+  // the addon still works afterwards
+  assert.equal((await addon.ringLadder({ kind: 'send' })).res, 0);
+});
+
 test('an internal failure rejects with a Node-style error (code, errno, syscall)', async () => {
   // A child whose descriptor table is full: the receive-ring ladder cannot create its UDP socket.
   const addonPath = addonCandidates()[0]!;

@@ -49,7 +49,14 @@ struct OptionReader {
   }
 };
 
+// A getter (or Proxy trap) on the options that threw rejects with its own exception.
 Napi::Value Rejected(Napi::Env env, const std::string& message) {
+  if (env.IsExceptionPending()) {
+    Napi::Error thrown = env.GetAndClearPendingException();
+    auto d = Napi::Promise::Deferred::New(env);
+    d.Reject(thrown.Value());
+    return d.Promise();
+  }
   auto d = Napi::Promise::Deferred::New(env);
   Napi::Error e = Napi::TypeError::New(env, message);
   e.Set("code", Napi::String::New(env, "ERR_INVALID_ARG_VALUE"));
@@ -150,7 +157,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   cfg.stallMs = r.U32("stallMs", 0, 0, 10000);
   cfg.inject = r.U32("inject", 0, 0, bench::kMaxInject);
   cfg.pin = r.Bool("pin", true);
-  if (!r.error.empty()) return Rejected(env, r.error);
+  if (!r.error.empty() || env.IsExceptionPending()) return Rejected(env, r.error);
   auto* w = new ThroughputWorker(env, cfg);
   Napi::Promise p = w->Promise();
   w->Queue();
@@ -173,7 +180,7 @@ Napi::Value PingPong(const Napi::CallbackInfo& info) {
   cfg.maxRounds = r.U32("maxRounds", cfg.maxRounds, 1, 5000000);
   cfg.extraRingFlags = r.U32("ringFlags", 0, 0, 0xffffffffu);
   cfg.pin = r.Bool("pin", true);
-  if (!r.error.empty()) return Rejected(env, r.error);
+  if (!r.error.empty() || env.IsExceptionPending()) return Rejected(env, r.error);
   auto* w = new PingPongWorker(env, cfg);
   Napi::Promise p = w->Promise();
   w->Queue();
