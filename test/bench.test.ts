@@ -87,6 +87,34 @@ describe('throughput engine: ring flags and latency', () => {
     });
   }
 
+  it('multishot and seed run with SETUP_NO_SQARRAY in ringFlags (no SQ index array to fill)', async () => {
+    const NO_SQARRAY = 1 << 16;
+    for (const mode of ['multishot', 'seed'] as const) {
+      const r = await benchEngine().run({ mode, size: 64, durationMs: 100, ringFlags: NO_SQARRAY });
+      assertMoved(r, 64);
+      assert.equal(r.recvRingFlags & NO_SQARRAY, NO_SQARRAY, `${mode}: the receive ring has NO_SQARRAY`);
+    }
+  });
+
+  it('an option getter that throws rejects with its own error instead of running', async () => {
+    const opts = Object.defineProperty({ mode: 'seed' as const, durationMs: 10 }, 'size', {
+      enumerable: true,
+      get(): number {
+        throw new RangeError('getter size');
+      },
+    }) as { mode: 'seed'; durationMs: number; size: number };
+    await assert.rejects(benchEngine().run(opts), { name: 'RangeError', message: 'getter size' });
+    const pingOpts = {
+      mode: 'seed' as const,
+      size: 64,
+      durationMs: 10,
+      get maxRounds(): number {
+        throw new RangeError('getter maxRounds');
+      },
+    };
+    await assert.rejects(benchEngine().pingPong(pingOpts), { name: 'RangeError', message: 'getter maxRounds' });
+  });
+
   it('rejects bad options with a TypeError instead of running', async () => {
     await assert.rejects(benchEngine().run({ mode: 'nope' as never, size: 64, durationMs: 10 }), TypeError);
     await assert.rejects(benchEngine().run({ mode: 'seed', size: 3, durationMs: 10 }), TypeError);

@@ -484,7 +484,7 @@ void ReceiveMultishot(Run& run) {
       s->flags = abi::IOSQE_BUFFER_SELECT;
       s->buf_index = kMultishotBgid;  // buf_group shares this field
       s->user_data = 1;
-      m.sqArray[idx] = idx;
+      if (m.sqArray) m.sqArray[idx] = idx;  // absent with SETUP_NO_SQARRAY (ringFlags)
       __atomic_store_n(m.sqTail, sqTail + 1, __ATOMIC_RELEASE);  // publish the SQE to the kernel
       armed = true;
       submit = 1;
@@ -532,6 +532,38 @@ void ReceiveMultishot(Run& run) {
     if (run.rxRes || run.ShouldStop(idle)) break;
   }
   run.out->receiverCpuUs = (net::ThreadCpuNs() - c0) / 1000;
+
+  // The armed multishot RECVMSG keeps writing datagrams into `pool` until its final CQE (no
+  // F_MORE); ring teardown cancels it only asynchronously. Cancel it and wait (bounded) for that
+  // CQE before `pool` is freed; if it never comes, leak the pool rather than free memory the
+  // kernel may still write.
+  if (armed) {
+    const uint32_t sqTail = *m.sqTail;
+    const uint32_t idx = sqTail & *m.sqRingMask;
+    abi::io_uring_sqe* s = &m.sqes[idx];
+    std::memset(s, 0, sizeof *s);
+    s->opcode = abi::OP_ASYNC_CANCEL;
+    s->fd = -1;
+    s->addr = 1;  // the multishot's user_data
+    s->user_data = 2;
+    if (m.sqArray) m.sqArray[idx] = idx;
+    __atomic_store_n(m.sqTail, sqTail + 1, __ATOMIC_RELEASE);
+    uint32_t submit = 1;
+    const uint64_t deadline = net::MonoNs() + kDrainMaxNs;
+    while (armed && net::MonoNs() < deadline) {
+      r = uring::EnterBounded(ring.fd, ring.p.features, ring.p.flags, submit, 1, kPollMs, false);
+      if (r < 0 && r != -ETIME && r != -EINTR) break;
+      submit = 0;
+      uint32_t head = *m.cqHead;
+      const uint32_t ctail = __atomic_load_n(m.cqTail, __ATOMIC_ACQUIRE);
+      for (; head != ctail; head++) {
+        const abi::io_uring_cqe& c = m.cqes[head & *m.cqRingMask];
+        if (c.user_data == 1 && !(c.flags & abi::CQE_F_MORE)) armed = false;
+      }
+      __atomic_store_n(m.cqHead, head, __ATOMIC_RELEASE);
+    }
+    if (armed) (void)new std::vector<uint8_t>(std::move(pool));  // deliberately leaked, see above
+  }
 }
 
 void ReceiverThread(Run* run, int cpu) {
