@@ -12,15 +12,27 @@ namespace abi {
 // ---------------------------------------------------------------------------
 // Syscall numbers. io_uring_setup/enter/register are 425/426/427 on every
 // architecture that uses the unified syscall table (x86_64, aarch64, arm, riscv,
-// ppc, s390, ...); alpha is the one exception (535/536/537).
+// ppc, s390, ...); alpha (535/536/537) and mips (425 plus the ABI's base: o32 4000,
+// n64 5000, n32 6000) are the exceptions.
 // ---------------------------------------------------------------------------
 #if defined(__alpha__)
 constexpr long NR_io_uring_setup = 535;
 constexpr long NR_io_uring_enter = 536;
 constexpr long NR_io_uring_register = 537;
+#elif defined(__mips__)
+#if _MIPS_SIM == _ABIO32
+constexpr long kMipsSyscallBase = 4000;
+#elif _MIPS_SIM == _ABI64
+constexpr long kMipsSyscallBase = 5000;
+#else
+constexpr long kMipsSyscallBase = 6000;  // n32
+#endif
+constexpr long NR_io_uring_setup = kMipsSyscallBase + 425;
+constexpr long NR_io_uring_enter = kMipsSyscallBase + 426;
+constexpr long NR_io_uring_register = kMipsSyscallBase + 427;
 #elif defined(__x86_64__) || defined(__aarch64__) || defined(__i386__) || defined(__arm__) || \
     defined(__riscv) || defined(__powerpc__) || defined(__s390__) || defined(__loongarch__) ||     \
-    defined(__mips__) || defined(__sparc__)
+    defined(__sparc__)
 constexpr long NR_io_uring_setup = 425;
 constexpr long NR_io_uring_enter = 426;
 constexpr long NR_io_uring_register = 427;

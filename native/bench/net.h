@@ -15,6 +15,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "abi.h"
+
 namespace bench {
 namespace net {
 
@@ -70,8 +72,8 @@ inline int RecvMmsg(int fd, mmsghdr* v, unsigned n, int flags) {
     if (errno != EINTR) return -errno;
   }
 }
-inline long IoUringSetup(uint32_t entries, void* params) { return Neg(::syscall(425, entries, params)); }
-inline int IoUringRegister(int fd, unsigned op, void* arg, unsigned n) { return Neg(::syscall(427, fd, op, arg, n)); }
+inline long IoUringSetup(uint32_t entries, void* params) { return Neg(::syscall(abi::NR_io_uring_setup, entries, params)); }
+inline int IoUringRegister(int fd, unsigned op, void* arg, unsigned n) { return Neg(::syscall(abi::NR_io_uring_register, fd, op, arg, n)); }
 
 inline uint64_t NowNs(clockid_t clock) {
   struct timespec ts;
