@@ -31,7 +31,8 @@ function wantsJson(args: string[]): boolean {
 function hintFor(message: string): string {
   if (/^Unknown argument|^Unknown command/i.test(message)) return 'remove it or check its spelling';
   if (/^Invalid values/i.test(message)) return 'use one of the listed choices';
-  if (/no command|Not enough non-option arguments/i.test(message)) return 'name a command, e.g. `uring-probe check`';
+  if (/no command/i.test(message)) return 'name a command, e.g. `uring-probe check`';
+  if (/Not enough non-option arguments/i.test(message)) return 'give the command its report files or paths';
   if (/Missing required argument/i.test(message)) return 'add the missing option';
   if (/Not enough arguments following/i.test(message)) return 'give the option a value';
   return 'fix the command line';

@@ -154,6 +154,14 @@ describe('check, usage errors', () => {
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     });
   }
+  it('a command without its paths (fleet, diff with one report): the hint asks for them, not for a command', () => {
+    for (const args of [['fleet'], ['diff', 'old.json']]) {
+      const r = cli(args);
+      assert.equal(r.status, 64, args.join(' '));
+      assert.match(r.stderr, /Not enough non-option arguments.*; give the command its report files or paths/);
+      assert.doesNotMatch(r.stderr, /name a command/);
+    }
+  });
   it('in JSON mode a usage error is one ErrorDocument on stdout, exit 64', () => {
     for (const args of [['check', '--json', '--frobnicate'], ['check', '--format', 'json', '--timeout', '-5']]) {
       const r = cli(args);
