@@ -12,8 +12,7 @@
 #include <cstdio>
 #include <memory>
 #include <new>
-#include <thread>
-
+#include "native_thread.h"
 #include "syscalls.h"
 
 namespace probe {
@@ -446,8 +445,13 @@ void SingleIssuerCrossThread(SingleIssuerOutput* out) {
   }
   RawNop(fd, p, mem.mem, mem.mem, 0xA, 1000, &out->sameThread);
   // Thread B submits through the same ring; the kernel should refuse (-EEXIST).
-  std::thread other([&]() { RawNop(fd, p, mem.mem, mem.mem, 0xB, 1000, &out->otherThread); });
-  other.join();
+  native::NativeThread other;
+  r = other.Start([&]() { RawNop(fd, p, mem.mem, mem.mem, 0xB, 1000, &out->otherThread); });
+  if (r < 0) {
+    out->internal = InternalError{"pthread_create", r};
+    return;
+  }
+  other.Join();
 }
 
 // ---------------------------------------------------------------------------

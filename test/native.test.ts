@@ -2,6 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { addonCandidates, loadAddon, type AbiInfo, type LoopbackOptions } from '../src/native.js';
 
 const addon = loadAddon();
@@ -279,6 +281,46 @@ test('an option getter that throws rejects with its own error (the addon does no
   });
   // the addon still works afterwards
   assert.equal((await addon.ringLadder({ kind: 'send' })).res, 0);
+});
+
+test('a refused thread (pids cgroup limit) is an EAGAIN result, not an aborted process', (t) => {
+  // A child warms the libuv pool, moves itself into a pids cgroup capped at its current thread
+  // count, then asks the addon for work that starts native threads.
+  const pidsRoot = '/sys/fs/cgroup/pids';
+  if (!existsSync(join(pidsRoot, 'cgroup.procs')) || process.getuid?.() !== 0) {
+    t.skip('needs root and a cgroup v1 pids hierarchy at /sys/fs/cgroup/pids');
+    return;
+  }
+  const addonPath = addonCandidates()[0]!;
+  const script = `
+    const fs = require('node:fs');
+    const addon = require(${JSON.stringify(addonPath)});
+    (async () => {
+      await addon.probeOpcodes();
+      const threads = Number(/Threads:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]);
+      const dir = ${JSON.stringify(pidsRoot)} + '/uring-probe-test-' + process.pid;
+      fs.mkdirSync(dir);
+      fs.writeFileSync(dir + '/pids.max', String(threads));
+      fs.writeFileSync(dir + '/cgroup.procs', String(process.pid));
+      const out = {};
+      try { await addon.singleIssuerCrossThread(); out.single = 'resolved'; }
+      catch (e) { out.single = { code: e.code, errno: e.errno, syscall: e.syscall }; }
+      const run = await addon.bench.run({ mode: 'syscall', durationMs: 50 });
+      out.run = { res: run.res, stage: run.stage };
+      const ping = await addon.bench.pingPong({ mode: 'seed', durationMs: 50 });
+      out.ping = { res: ping.res, stage: ping.stage };
+      fs.writeFileSync(${JSON.stringify(pidsRoot)} + '/cgroup.procs', String(process.pid));
+      fs.rmdirSync(dir);
+      console.log(JSON.stringify(out));
+    })();`;
+  const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30000 });
+  assert.equal(child.signal, null, `the child died of ${String(child.signal)}: ${child.stderr}`);
+  assert.equal(child.status, 0, child.stderr);
+  assert.deepEqual(JSON.parse(child.stdout.trim()), {
+    single: { code: 'EAGAIN', errno: -11, syscall: 'pthread_create' },
+    run: { res: -11, stage: 'thread' },
+    ping: { res: -11, stage: 'thread' },
+  });
 });
 
 test('an internal failure rejects with a Node-style error (code, errno, syscall)', async () => {

@@ -10,6 +10,7 @@
 
 #include "abi.h"
 #include "bench/net.h"
+#include "native_thread.h"
 #include "ring.h"
 
 namespace bench {
@@ -690,12 +691,26 @@ void RunThroughput(const ThroughputConfig& cfgIn, ThroughputResult* out) {
   int64_t rcvbuf0 = -1, inErr0 = -1;
   const bool snmp0 = net::ReadUdpErrors(&rcvbuf0, &inErr0);
 
-  std::thread rx(ReceiverThread, &run, cpuRx);
+  // Threads through pthread_create: a refused thread (pids limit) is a result, not an abort.
+  native::NativeThread rx;
+  r = rx.Start([&run, cpuRx] { ReceiverThread(&run, cpuRx); });
+  if (r < 0) {
+    fail("thread", r);
+    net::Close(run.rxFd);
+    net::Close(run.txFd);
+    return;
+  }
   // the receiver's ring and socket options are in place before anything is sent (bounded wait)
   const uint64_t readyDeadline = net::MonoNs() + 5000ull * 1000000ull;
   while (run.ready.load(std::memory_order_acquire) == 0 && net::MonoNs() < readyDeadline) net::SleepMs(1);
-  std::thread tx(SenderThread, &run, cpuTx);
-  if (run.ready.load(std::memory_order_acquire) == 1) {
+  native::NativeThread tx;
+  const int txStart = tx.Start([&run, cpuTx] { SenderThread(&run, cpuTx); });
+  if (txStart < 0) {
+    // no sender: tell the receiver the sender is done (with nothing sent) so it stops
+    run.FailTx("thread", txStart);
+    run.txEnd = net::MonoNs();
+    run.txDone.store(1, std::memory_order_release);
+  } else if (run.ready.load(std::memory_order_acquire) == 1) {
     if (cfg.inject) {
       r = InjectGarbage(run, cfg.inject);
       if (r < 0) run.FailTx("inject", r);
@@ -705,12 +720,12 @@ void RunThroughput(const ThroughputConfig& cfgIn, ThroughputResult* out) {
     net::SleepMs(cfg.durationMs);
   }
   run.stop.store(1, std::memory_order_release);
-  tx.join();
+  tx.Join();
   if (run.ready.load(std::memory_order_acquire) != 1) {
     // the receiver failed before it was ready, or never became ready: nothing to drain
     run.txDone.store(1, std::memory_order_release);
   }
-  rx.join();
+  rx.Join();
   net::Close(run.rxFd);
   net::Close(run.txFd);
 
@@ -835,7 +850,8 @@ void RunPingPong(const PingPongConfig& cfgIn, PingPongResult* out) {
   std::vector<uint32_t> rttNs;
   rttNs.reserve(cfg.maxRounds);
 
-  std::thread server([&] {
+  native::NativeThread server;
+  r = server.Start([&] {
     net::PinTo(cpuB);
     PingSide s;
     s.mode = cfg.mode;
@@ -864,11 +880,20 @@ void RunPingPong(const PingPongConfig& cfgIn, PingPongResult* out) {
     }
   });
 
+  if (r < 0) {
+    out->res = r;
+    out->stage = "thread";
+    net::Close(a);
+    net::Close(b);
+    return;
+  }
+
   const uint64_t readyDeadline = net::MonoNs() + 5000ull * 1000000ull;
   while (serverReady.load(std::memory_order_acquire) == 0 && net::MonoNs() < readyDeadline) net::SleepMs(1);
   if (serverReady.load() == 1) {
     // the client runs on its own thread too: pinning must not stick to the caller's thread
-    std::thread client([&] {
+    native::NativeThread client;
+    const int clientStart = client.Start([&] {
     net::PinTo(cpuA);
     PingSide c;
     c.mode = cfg.mode;
@@ -905,13 +930,17 @@ void RunPingPong(const PingPongConfig& cfgIn, PingPongResult* out) {
       }
     }
     });
-    client.join();
+    if (clientStart < 0) {
+      out->res = clientStart;
+      out->stage = "thread";
+    }
+    client.Join();
   } else {
     out->res = serverRes < 0 ? serverRes : -ETIMEDOUT;
     out->stage = "server-ring";
   }
   stop.store(1, std::memory_order_release);
-  server.join();
+  server.Join();
   net::Close(a);
   net::Close(b);
   if (!out->res && serverRes < 0) {
