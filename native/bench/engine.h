@@ -33,7 +33,7 @@ struct ThroughputConfig {
 
 struct ThroughputResult {
   int res = 0;                 // 0, or -errno of the step named in `stage`
-  const char* stage = "done";  // socket | bind | send-ring | recv-ring | pbuf-ring | send | receive | done
+  const char* stage = "done";  // socket | bind | thread | send-ring | recv-ring | pbuf-ring | send | receive | done
   const char* skipped = nullptr;  // set when the kernel lacks the technique (the mode did not run)
   uint64_t sent = 0;           // datagrams the sender handed to the kernel successfully
   uint64_t received = 0;       // datagrams that arrived with the right length and intact header/trailer
