@@ -132,6 +132,11 @@ describe('bench planning', () => {
     assert.equal(parseRingFlags('IORING_SETUP_SINGLE_ISSUER|defer_taskrun'), DEFER_FLAGS);
     assert.equal(parseRingFlags('0x3000'), 0x3000);
     assert.equal(parseRingFlags('FAST'), null);
+    // flags that change the SQE/CQE layout or the mapping would make the engine measure garbage
+    assert.equal(parseRingFlags('CQE32'), null);
+    assert.equal(parseRingFlags('0x800'), null, 'CQE32 by number');
+    assert.equal(parseRingFlags('0x400'), null, 'SQE128 by number');
+    assert.equal(parseRingFlags('0x4000'), null, 'NO_MMAP by number');
   });
 
   it('adds a seed case with the other flag choice for comparison', () => {
@@ -165,5 +170,13 @@ describe('uring-probe bench (CLI)', () => {
     assert.equal(p.status, 64);
     assert.equal(p.stderr.trim().split('\n').length, 1);
     assert.match(p.stderr, /unknown mode 'warp'/);
+  });
+
+  it('an empty --modes or --size, or a layout-changing --ring-flags, is a usage error, not a silent default', () => {
+    for (const args of [['--modes', ','], ['--size', ','], ['--ring-flags', 'CQE32']]) {
+      const p = spawnSync(process.execPath, [CLI, 'bench', ...args], { encoding: 'utf8', timeout: 10_000 });
+      assert.equal(p.status, 64, args.join(' '));
+      assert.equal(p.stderr.trim().split('\n').length, 1);
+    }
   });
 });

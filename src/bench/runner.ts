@@ -26,11 +26,19 @@ export function ringFlagNames(flags: number): string {
   return names.join('|');
 }
 
-/** "SINGLE_ISSUER,DEFER_TASKRUN", "SINGLE_ISSUER|DEFER_TASKRUN" or a number; null when unparsable. */
+/**
+ * "SINGLE_ISSUER,DEFER_TASKRUN", "SINGLE_ISSUER|DEFER_TASKRUN" or a number; null when unparsable or
+ * when it names a flag outside RING_FLAG_BITS: the engine's rings assume 64-byte SQEs, 16-byte CQEs
+ * and mmap'd rings, so CQE32, SQE128, NO_MMAP, IOPOLL... would measure nothing true.
+ */
 export function parseRingFlags(text: string): number | null {
   const t = text.trim();
   if (t === '' || t === '0') return 0;
-  if (/^(0x[0-9a-f]+|\d+)$/i.test(t)) return Number(t) >>> 0;
+  if (/^(0x[0-9a-f]+|\d+)$/i.test(t)) {
+    const n = Number(t);
+    const known = Object.values(RING_FLAG_BITS).reduce((a, b) => a | b, 0);
+    return Number.isSafeInteger(n) && n <= 0xffffffff && (n & ~known) === 0 ? n >>> 0 : null;
+  }
   let flags = 0;
   for (const part of t.split(/[|,+]/)) {
     const name = part.trim().toUpperCase().replace(/^IORING_SETUP_/, '');

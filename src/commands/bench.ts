@@ -3,7 +3,7 @@ import cliProgress from 'cli-progress';
 import type { Argv } from 'yargs';
 import { BENCH_MODES, isBenchMode, MAX_SIZE, MIN_SIZE, type BenchMode } from '../bench/engine.js';
 import { benchJson } from '../bench/json.js';
-import { DEFAULT_PLAN, parseRingFlags, runBench, type BenchPlan } from '../bench/runner.js';
+import { DEFAULT_PLAN, parseRingFlags, RING_FLAG_BITS, runBench, type BenchPlan } from '../bench/runner.js';
 import { renderBenchHuman } from '../report/bench-human.js';
 import { UsageError } from '../usage-error.js';
 import { useColor } from './output.js';
@@ -25,12 +25,18 @@ function wholeNumber(flag: string, value: unknown, min: number, max: number, exa
 
 export function benchPlanFrom(argv: Record<string, unknown>): BenchPlan {
   const modeNames = listOf(argv.modes);
+  if (argv.modes !== undefined && modeNames.length === 0) {
+    throw new UsageError('--modes names no mode', `choose from ${BENCH_MODES.join(', ')}, or leave --modes out for all`);
+  }
   const modes: BenchMode[] = [];
   for (const m of modeNames.length ? modeNames : DEFAULT_PLAN.modes) {
     if (!isBenchMode(m)) throw new UsageError(`unknown mode '${m}' in --modes`, `choose from ${BENCH_MODES.join(', ')}`);
     if (!modes.includes(m)) modes.push(m);
   }
   const sizeNames = listOf(argv.size);
+  if (argv.size !== undefined && sizeNames.length === 0) {
+    throw new UsageError('--size names no size', 'pass e.g. --size 64,1400, or leave --size out');
+  }
   const sizes = (sizeNames.length ? sizeNames : DEFAULT_PLAN.sizes.map(String)).map((s) =>
     wholeNumber('size', s, MIN_SIZE, MAX_SIZE, 1400),
   );
@@ -39,7 +45,7 @@ export function benchPlanFrom(argv: Record<string, unknown>): BenchPlan {
   if (flagsText !== undefined) {
     const parsed = parseRingFlags(String(flagsText));
     if (parsed === null) {
-      throw new UsageError(`--ring-flags '${String(flagsText)}' is not a list of io_uring setup flags`, 'pass e.g. --ring-flags SINGLE_ISSUER,DEFER_TASKRUN or a number');
+      throw new UsageError(`--ring-flags '${String(flagsText)}' is not a list of io_uring setup flags`, `pass some of ${Object.keys(RING_FLAG_BITS).join(', ')} (names or their bits), e.g. --ring-flags SINGLE_ISSUER,DEFER_TASKRUN`);
     }
     ringFlags = parsed;
   }
