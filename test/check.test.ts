@@ -42,6 +42,15 @@ function assertReportShape(report: Report): void {
   }
 }
 
+describe('the installed entry point', () => {
+  it('runs as a program (shebang and executable bit), as `npx uring-probe` does', () => {
+    const r = spawnSync(CLI, ['--version'], { encoding: 'utf8' });
+    assert.equal(r.error, undefined, `could not execute ${CLI}: ${String(r.error)}`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout.trim(), /^\d+\.\d+\.\d+$/);
+  });
+});
+
 describe('check --json --no-bench on this host', () => {
   let run: ReturnType<typeof cli>;
   let report: Report;
