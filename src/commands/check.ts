@@ -8,7 +8,7 @@ import { exitCodeForFormat, REPORT_FORMATS, renderReport, type ReportFormat } fr
 import { EXIT } from '../types.js';
 import { UsageError } from '../usage-error.js';
 import type { CliCommand } from './index.js';
-import { assertWritableDirectory, emit, outputPath, useColor } from './output.js';
+import { assertWritableDirectory, emit, formatFrom, outputPath, useColor } from './output.js';
 
 
 /** The exit codes of `check` (and of the CLI), for --help. */
@@ -21,16 +21,9 @@ export const EXIT_CODES_HELP = [
   `  ${EXIT.usage}  usage         bad command line (one line on stderr; a JSON error document with --json)`,
 ].join('\n');
 
-/** --json is the short form of --format json; --json together with another --format is a contradiction. */
+/** --format (or --json) of `check`: one of REPORT_FORMATS. */
 export function outputFormat(argv: Record<string, unknown>): ReportFormat {
-  const format = argv.format as ReportFormat | undefined;
-  if (argv.json === true) {
-    if (format !== undefined && format !== 'json') {
-      throw new UsageError(`--json contradicts --format ${format}`, 'pass only one of them');
-    }
-    return 'json';
-  }
-  return format ?? 'human';
+  return formatFrom<ReportFormat>(argv);
 }
 
 /** --timeout: a positive whole number of milliseconds. */

@@ -5,16 +5,12 @@ import { DIFF_EXIT, diffReports, sameMachine } from '../diff/diff.js';
 import { DIFF_FORMATS, diffDocument, renderDiffHuman, renderDiffJson, type DiffFormat } from '../diff/render.js';
 import type { Report } from '../types.js';
 import { UsageError } from '../usage-error.js';
+import { formatFrom } from './output.js';
 import type { CliCommand, CommandIo } from './index.js';
 import { readReportArg, UnreadableReport, unreadable } from './report-input.js';
 
 function diffFormat(argv: Record<string, unknown>): DiffFormat {
-  const format = argv['format'] as DiffFormat | undefined;
-  if (argv['json'] === true) {
-    if (format !== undefined && format !== 'json') throw new UsageError(`--json contradicts --format ${format}`, 'pass only one of them');
-    return 'json';
-  }
-  return format ?? 'human';
+  return formatFrom<DiffFormat>(argv);
 }
 
 /** The two report arguments; yargs-parser turns a lone `-` (stdin) into '', so it is taken from the command line. */

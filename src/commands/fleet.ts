@@ -6,16 +6,11 @@ import { readInputs } from '../fleet/inputs.js';
 import { FLEET_FORMATS, fleetDocument, renderFleetCsv, renderFleetHuman, renderFleetJson, type FleetFormat } from '../fleet/render.js';
 import { FleetAccumulator } from '../fleet/rollup.js';
 import { UsageError } from '../usage-error.js';
-import { emit, outputPath, useColor } from './output.js';
+import { emit, formatFrom, outputPath, useColor } from './output.js';
 import type { CliCommand, CommandIo } from './index.js';
 
 function fleetFormat(argv: Record<string, unknown>): FleetFormat {
-  const format = argv['format'] as FleetFormat | undefined;
-  if (argv['json'] === true) {
-    if (format !== undefined && format !== 'json') throw new UsageError(`--json contradicts --format ${format}`, 'pass only one of them');
-    return 'json';
-  }
-  return format ?? 'human';
+  return formatFrom<FleetFormat>(argv);
 }
 
 export const fleetCommand: CliCommand = {

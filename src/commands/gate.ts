@@ -7,7 +7,7 @@ import { renderJson } from '../report/json.js';
 import { renderJunit } from '../report/junit.js';
 import type { Report } from '../types.js';
 import { UsageError } from '../usage-error.js';
-import { emit, outputPath, useColor } from './output.js';
+import { emit, formatFrom, outputPath, useColor } from './output.js';
 import type { CliCommand, CommandIo } from './index.js';
 import { readReportArg, UnreadableReport, unreadable } from './report-input.js';
 
@@ -15,12 +15,7 @@ export const GATE_FORMATS = ['human', 'json', 'junit'] as const;
 type GateFormat = (typeof GATE_FORMATS)[number];
 
 function gateFormat(argv: Record<string, unknown>): GateFormat {
-  const format = argv['format'] as GateFormat | undefined;
-  if (argv['json'] === true) {
-    if (format !== undefined && format !== 'json') throw new UsageError(`--json contradicts --format ${format}`, 'pass only one of them');
-    return 'json';
-  }
-  return format ?? 'human';
+  return formatFrom<GateFormat>(argv);
 }
 
 /** The decision in a few lines: what was asked, what is unmet and what the host has instead. */

@@ -5,6 +5,21 @@ import { describeWriteError, writeFileAtomic } from '../report/atomic-write.js';
 import { UsageError } from '../usage-error.js';
 import type { CommandIo } from './index.js';
 
+/**
+ * The output format: `--json` is the short form of `--format json`, and the two together with another
+ * format are a contradiction. The choices themselves are checked by yargs.
+ */
+export function formatFrom<F extends string>(argv: Record<string, unknown>): F | 'json' | 'human' {
+  const format = argv['format'] as F | undefined;
+  if (argv['json'] === true) {
+    if (format !== undefined && format !== 'json') {
+      throw new UsageError(`--json contradicts --format ${format}`, 'pass only one of them');
+    }
+    return 'json';
+  }
+  return format ?? 'human';
+}
+
 /** --output FILE as given, or null for stdout; an empty --output is a usage error. */
 export function outputPath(argv: Record<string, unknown>, example: string): string | null {
   const value = argv['output'];
