@@ -71,6 +71,31 @@ static void FillMappingInfo(const RingMemory& mem, RingMapping* info) {
   info->cqRingEntries = __atomic_load_n(mem.cqRingEntries, __ATOMIC_RELAXED);
 }
 
+// Both mapping strategies end the same way: record the regions, derive the ring pointers from
+// the kernel's offsets, and read back what the mapping shows.
+struct Regions {
+  void* sq;
+  void* cq;
+  void* sqes;
+};
+struct RegionSizes {
+  size_t sq;
+  size_t cq;
+  size_t sqes;
+};
+static void AdoptMappings(const abi::io_uring_params& p, Regions r, RegionSizes n, bool single, RingMemory* mem,
+                          RingMapping* info) {
+  mem->sqRing = r.sq;
+  mem->cqRing = r.cq;
+  mem->sqesMap = r.sqes;
+  mem->sqRingSize = n.sq;
+  mem->cqRingSize = n.cq;
+  mem->sqesSize = n.sqes;
+  mem->single = single;
+  SetRingPointers(p, mem);
+  FillMappingInfo(*mem, info);
+}
+
 // ---------------------------------------------------------------------------
 // Mapping
 // ---------------------------------------------------------------------------
@@ -91,15 +116,7 @@ int MapRingsSeparate(int ringFd, const abi::io_uring_params& p, RingMemory* mem,
   r = sys::Mmap(sqesSize, prot, MAP_SHARED, ringFd, abi::OFF_SQES, &sqes);
   if (r < 0) goto unmap_cq;
 
-  mem->sqRing = sq;
-  mem->cqRing = cq;
-  mem->sqesMap = sqes;
-  mem->sqRingSize = sqRingSize;
-  mem->cqRingSize = cqRingSize;
-  mem->sqesSize = sqesSize;
-  mem->single = false;
-  SetRingPointers(p, mem);
-  FillMappingInfo(*mem, info);
+  AdoptMappings(p, {sq, cq, sqes}, {sqRingSize, cqRingSize, sqesSize}, false, mem, info);
   return 0;
 
   // One unwind path: undo the mappings made so far, in reverse order.
@@ -137,15 +154,7 @@ int MapRingsSingle(int ringFd, const abi::io_uring_params& p, bool useSingle, Ri
   r = sys::Mmap(sqesSize, prot, flags, ringFd, abi::OFF_SQES, &sqes);
   if (r < 0) goto unmap_cq;  // ... and both here
 
-  mem->sqRing = sq;
-  mem->cqRing = cq;
-  mem->sqesMap = sqes;
-  mem->sqRingSize = sqRingSize;
-  mem->cqRingSize = cqRingSize;
-  mem->sqesSize = sqesSize;
-  mem->single = useSingle;
-  SetRingPointers(p, mem);
-  FillMappingInfo(*mem, info);
+  AdoptMappings(p, {sq, cq, sqes}, {sqRingSize, cqRingSize, sqesSize}, useSingle, mem, info);
   return 0;
 
 unmap_cq:
