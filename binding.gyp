@@ -7,7 +7,8 @@
       "defines": [ "NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED" ],
       "cflags": [ "-Wall", "-Wextra", "-O2", "-fno-exceptions", "-pthread" ],
       "cflags_cc": [ "-std=c++17", "-Wall", "-Wextra", "-O2", "-fno-exceptions", "-pthread" ],
-      "ldflags": [ "-pthread" ]
+      "ldflags": [ "-pthread" ],
+      "libraries": [ "-ldl" ]
     }
   ]
 }

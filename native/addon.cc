@@ -7,8 +7,16 @@
 #include <string>
 #include <utility>
 
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
 #include "abi.h"
+#include "breadcrumb.h"
+#include "memlock_probe.h"
 #include "probe_ops.h"
+#include "ring_ledger.h"
+#include "run_context.h"
+#include "seccomp_compile.h"
 #include "ring.h"
 #include "syscalls.h"
 
@@ -62,7 +70,9 @@ const probe::InternalError* InternalOf(const T&) {
 
 // ---------------------------------------------------------------------------
 // One AsyncWorker for every operation: Execute runs the plain C++ operation on a libuv
-// worker thread; OnOK (JS thread) turns the result struct into a JS object.
+// worker thread; OnOK (JS thread) turns the result struct into a JS object. Kernel operations
+// run on the service's context thread when one was configured (run_context.h); the worker
+// waits for them there.
 // ---------------------------------------------------------------------------
 template <typename Out>
 class OperationWorker : public Napi::AsyncWorker {
@@ -70,13 +80,23 @@ class OperationWorker : public Napi::AsyncWorker {
   using Run = std::function<void(Out*)>;
   using Build = Napi::Value (*)(Napi::Env, const Out&);
 
-  OperationWorker(Napi::Env env, Run run, Build build)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), run_(std::move(run)), build_(build) {}
+  OperationWorker(Napi::Env env, Run run, Build build, bool inContext)
+      : Napi::AsyncWorker(env),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        run_(std::move(run)),
+        build_(build),
+        inContext_(inContext) {}
 
   Napi::Promise Promise() { return deferred_.Promise(); }
 
  protected:
-  void Execute() override { run_(&out_); }
+  void Execute() override {
+    if (!inContext_) {
+      run_(&out_);
+      return;
+    }
+    if (runctx::Run([this] { run_(&out_); }) == -EOWNERDEAD) runctx::DieOfThreadKill();
+  }
 
   void OnOK() override {
     Napi::Env env = Env();
@@ -95,13 +115,15 @@ class OperationWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   Run run_;
   Build build_;
+  bool inContext_;
   Out out_{};
 };
 
 template <typename Out>
-Napi::Value Queue(Napi::Env env, typename OperationWorker<Out>::Run run, typename OperationWorker<Out>::Build build) {
+Napi::Value Queue(Napi::Env env, typename OperationWorker<Out>::Run run, typename OperationWorker<Out>::Build build,
+                  bool inContext = true) {
   if (env.IsExceptionPending()) return RejectedWith(env, env.GetAndClearPendingException());
-  auto* worker = new OperationWorker<Out>(env, std::move(run), build);
+  auto* worker = new OperationWorker<Out>(env, std::move(run), build, inContext);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
@@ -272,6 +294,12 @@ Napi::Value BuildRingLadder(Napi::Env env, const probe::RingLadderOutput& out) {
                                  ? static_cast<Napi::Value>(PairArray(env, rep.maxWorkers.previous[0], rep.maxWorkers.previous[1]))
                                  : env.Null());
           return mw;
+        }));
+  o.Set("heldSendRing", NullOr(env, out.heldSendRes != 0 || out.heldSendEntries != 0, [&]() -> Napi::Value {
+          Napi::Object h = Napi::Object::New(env);
+          h.Set("res", out.heldSendRes);
+          h.Set("entries", out.heldSendEntries);
+          return h;
         }));
   o.Set("recvPool", NullOr(env, out.hasRecvPool, [&]() -> Napi::Value {
           Napi::Object rp = Napi::Object::New(env);
@@ -461,7 +489,8 @@ Napi::Value RingLadder(const Napi::CallbackInfo& info) {
   if (!GetUint(o, "entries", false, 0, kMaxEntries, &in.entries, &err, fn) ||
       !GetUint(o, "poolSize", false, 0, 1u << 20, &pool, &err, fn) ||
       !GetUint(o, "bufferSize", false, 1, 65536, &bufSize, &err, fn) ||
-      !GetBool(o, "registerMaxWorkers", &in.registerMaxWorkers, &err, fn))
+      !GetBool(o, "registerMaxWorkers", &in.registerMaxWorkers, &err, fn) ||
+      !GetBool(o, "holdSendRing", &in.holdSendRing, &err, fn))
     return RejectTypeError(env, err);
   in.poolSize = static_cast<int>(pool);
   in.bufferSize = static_cast<int>(bufSize);
@@ -549,6 +578,260 @@ Napi::Value Loopback(const Napi::CallbackInfo& info) {
                                       BuildLoopback);
 }
 
+// ---------------------------------------------------------------------------
+// The service's context (issue 7): breadcrumb page, seccomp compile, context thread, memlock.
+// ---------------------------------------------------------------------------
+runctx::Context gWho;  // ids and caps of the configured context (for the memlock probe)
+
+Napi::Value SetBreadcrumbFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "setBreadcrumbFd: fd must be a number").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, breadcrumb::Attach(info[0].As<Napi::Number>().Int32Value()));
+}
+
+// A u64 given as a decimal string ('infinity' = all ones when allowed).
+bool ParseU64(const Napi::Value& v, bool allowInfinity, uint64_t* out) {
+  if (!v.IsString()) return false;
+  std::string t = v.As<Napi::String>().Utf8Value();
+  if (allowInfinity && t == "infinity") {
+    *out = UINT64_MAX;
+    return true;
+  }
+  if (t.empty() || t.size() > 20) return false;
+  uint64_t n = 0;
+  for (char c : t) {
+    if (c < '0' || c > '9') return false;
+    uint64_t d = static_cast<uint64_t>(c - '0');
+    if (n > (UINT64_MAX - d) / 10) return false;
+    n = n * 10 + d;
+  }
+  *out = n;
+  return true;
+}
+
+bool ParseAction(const Napi::Value& v, seccompc::Action* out) {
+  if (!v.IsObject()) return false;
+  Napi::Object o = v.As<Napi::Object>();
+  Napi::Value kind = o.Get("kind");
+  if (!kind.IsString()) return false;
+  std::string k = kind.As<Napi::String>().Utf8Value();
+  static const std::pair<const char*, seccompc::Act> kKinds[] = {
+      {"allow", seccompc::Act::Allow},         {"errno", seccompc::Act::Errno},
+      {"kill-process", seccompc::Act::KillProcess}, {"kill-thread", seccompc::Act::KillThread},
+      {"trap", seccompc::Act::Trap},           {"trace", seccompc::Act::Trace},
+      {"log", seccompc::Act::Log},             {"notify", seccompc::Act::Notify},
+  };
+  bool found = false;
+  for (const auto& kv : kKinds) {
+    if (k == kv.first) {
+      out->act = kv.second;
+      found = true;
+    }
+  }
+  if (!found) return false;
+  Napi::Value data = o.Get("data");
+  out->data = data.IsNumber() ? data.As<Napi::Number>().Uint32Value() : (out->act == seccompc::Act::Errno ? 1 : 0);
+  return true;
+}
+
+// compileSeccomp(spec): a FilterSpec (src/context/filter-spec.ts) -> BPF via libseccomp.
+Napi::Value CompileSeccomp(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto fail = [&](const std::string& m) {
+    Napi::TypeError::New(env, "compileSeccomp: " + m).ThrowAsJavaScriptException();
+    return env.Undefined();
+  };
+  if (info.Length() < 1 || !info[0].IsObject()) return fail("spec must be an object");
+  Napi::Object spec = info[0].As<Napi::Object>();
+  seccompc::Spec in;
+  if (!ParseAction(spec.Get("defaultAction"), &in.defaultAction)) return fail("spec.defaultAction is not an action");
+  Napi::Value rulesV = spec.Get("rules");
+  if (!rulesV.IsArray()) return fail("spec.rules must be an array");
+  Napi::Array rules = rulesV.As<Napi::Array>();
+  static const char* kOps[] = {"", "NE", "LT", "LE", "EQ", "GE", "GT", "MASKED_EQ"};
+  for (uint32_t i = 0; i < rules.Length(); i++) {
+    Napi::Value rv = rules.Get(i);
+    if (!rv.IsObject()) return fail("spec.rules[" + std::to_string(i) + "] must be an object");
+    Napi::Object r = rv.As<Napi::Object>();
+    seccompc::Action action;
+    if (!ParseAction(r.Get("action"), &action)) return fail("spec.rules[" + std::to_string(i) + "].action is not an action");
+    std::vector<seccompc::ArgCmp> args;
+    Napi::Value argsV = r.Get("args");
+    if (argsV.IsArray()) {
+      Napi::Array a = argsV.As<Napi::Array>();
+      for (uint32_t j = 0; j < a.Length(); j++) {
+        Napi::Value av = a.Get(j);
+        if (!av.IsObject()) return fail("spec.rules[" + std::to_string(i) + "].args must hold objects");
+        Napi::Object ao = av.As<Napi::Object>();
+        seccompc::ArgCmp c{};
+        Napi::Value idx = ao.Get("index");
+        Napi::Value op = ao.Get("op");
+        if (!idx.IsNumber() || !op.IsString()) return fail("spec.rules[" + std::to_string(i) + "].args: index and op");
+        c.index = idx.As<Napi::Number>().Uint32Value();
+        std::string ops = op.As<Napi::String>().Utf8Value();
+        for (uint32_t k = 1; k < 8; k++) {
+          if (ops == kOps[k]) c.op = k;
+        }
+        if (c.op == 0 || c.index > 5 || !ParseU64(ao.Get("value"), false, &c.value) ||
+            !ParseU64(ao.Get("valueTwo"), false, &c.valueTwo))
+          return fail("spec.rules[" + std::to_string(i) + "].args: bad condition");
+        args.push_back(c);
+      }
+    }
+    Napi::Value originV = r.Get("origin");
+    std::string origin = originV.IsString() ? originV.As<Napi::String>().Utf8Value() : "";
+    Napi::Value namesV = r.Get("syscalls");
+    if (!namesV.IsArray()) return fail("spec.rules[" + std::to_string(i) + "].syscalls must be an array");
+    Napi::Array names = namesV.As<Napi::Array>();
+    for (uint32_t j = 0; j < names.Length(); j++) {
+      Napi::Value n = names.Get(j);
+      if (!n.IsString()) return fail("spec.rules[" + std::to_string(i) + "].syscalls must hold strings");
+      in.rules.push_back(seccompc::Rule{n.As<Napi::String>().Utf8Value(), action, args, origin});
+    }
+  }
+  seccompc::Compiled c = seccompc::Compile(in);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("res", c.res);
+  o.Set("error", c.error);
+  o.Set("library", c.library);
+  o.Set("bpf", c.bpf.empty() ? env.Null()
+                             : static_cast<Napi::Value>(Napi::Buffer<uint8_t>::Copy(env, c.bpf.data(), c.bpf.size())));
+  Napi::Array unknown = Napi::Array::New(env, c.unknownSyscalls.size());
+  for (size_t i = 0; i < c.unknownSyscalls.size(); i++) unknown.Set(static_cast<uint32_t>(i), c.unknownSyscalls[i]);
+  o.Set("unknownSyscalls", unknown);
+  Napi::Array skipped = Napi::Array::New(env, c.skipped.size());
+  for (size_t i = 0; i < c.skipped.size(); i++) skipped.Set(static_cast<uint32_t>(i), c.skipped[i]);
+  o.Set("skipped", skipped);
+  return o;
+}
+
+// setContext({uid, gid, groups, caps, bpf}): the context thread (ids, caps, filter). Returns
+// {res, stage}. RLIMIT_MEMLOCK is set apart (setMemlock), after the memlock probe measured.
+Napi::Value SetContext(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto fail = [&](const std::string& m) {
+    Napi::TypeError::New(env, "setContext: " + m).ThrowAsJavaScriptException();
+    return env.Undefined();
+  };
+  if (info.Length() < 1 || !info[0].IsObject()) return fail("options must be an object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  runctx::Context ctx;
+  Napi::Value uid = o.Get("uid");
+  if (!uid.IsUndefined()) {
+    Napi::Value gid = o.Get("gid");
+    Napi::Value groups = o.Get("groups");
+    if (!uid.IsNumber() || !gid.IsNumber() || !groups.IsArray()) return fail("uid, gid and groups go together");
+    ctx.setIds = true;
+    ctx.uid = uid.As<Napi::Number>().Uint32Value();
+    ctx.gid = gid.As<Napi::Number>().Uint32Value();
+    Napi::Array g = groups.As<Napi::Array>();
+    for (uint32_t i = 0; i < g.Length(); i++) {
+      if (!g.Get(i).IsNumber()) return fail("groups must be numbers");
+      ctx.groups.push_back(g.Get(i).As<Napi::Number>().Uint32Value());
+    }
+  }
+  Napi::Value caps = o.Get("caps");
+  if (!caps.IsUndefined()) {
+    if (!ParseU64(caps, false, &ctx.caps)) return fail("caps must be a decimal string (a u64 bit mask)");
+    ctx.setCaps = true;
+  }
+  Napi::Value bpf = o.Get("bpf");
+  if (!bpf.IsUndefined() && !bpf.IsNull()) {
+    if (!bpf.IsBuffer()) return fail("bpf must be a Buffer");
+    Napi::Buffer<uint8_t> b = bpf.As<Napi::Buffer<uint8_t>>();
+    ctx.bpf.assign(b.Data(), b.Data() + b.Length());
+  }
+  Napi::Object result = Napi::Object::New(env);
+  if (!ctx.bpf.empty()) {
+    // A kill action dumps core like a crash would; the report is what we want, not a core file.
+    struct rlimit none = {0, 0};
+    setrlimit(RLIMIT_CORE, &none);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  }
+  std::string stage;
+  int r = 0;
+  if (ctx.setIds || ctx.setCaps || !ctx.bpf.empty()) r = runctx::Configure(ctx, &stage);
+  if (r == 0) {
+    gWho = ctx;
+    gWho.bpf.clear();
+  }
+  result.Set("res", r);
+  result.Set("stage", stage);
+  return result;
+}
+
+// setMemlock(soft, hard): RLIMIT_MEMLOCK of this (probe) process; decimal strings or 'infinity'.
+Napi::Value SetMemlock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint64_t s = 0, h = 0;
+  if (info.Length() < 2 || !ParseU64(info[0], true, &s) || !ParseU64(info[1], true, &h) || s > h) {
+    Napi::TypeError::New(env, "setMemlock: soft and hard must be decimal strings or 'infinity', soft <= hard")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  struct rlimit rl = {s == UINT64_MAX ? RLIM_INFINITY : static_cast<rlim_t>(s),
+                      h == UINT64_MAX ? RLIM_INFINITY : static_cast<rlim_t>(h)};
+  return Napi::Number::New(env, setrlimit(RLIMIT_MEMLOCK, &rl) < 0 ? -errno : 0);
+}
+
+Napi::Value BuildMemlock(Napi::Env env, const probe::MemlockOutput& out) {
+  Napi::Object o = Napi::Object::New(env);
+  auto u64 = [&](uint64_t v) -> Napi::Value {
+    return v == UINT64_MAX ? static_cast<Napi::Value>(Napi::String::New(env, "infinity"))
+                           : static_cast<Napi::Value>(Napi::Number::New(env, static_cast<double>(v)));
+  };
+  o.Set("res", out.res);
+  o.Set("stage", out.stage);
+  o.Set("pageSize", static_cast<double>(out.pageSize));
+  o.Set("softLimit", u64(out.softLimit));
+  o.Set("hardLimit", u64(out.hardLimit));
+  o.Set("chargeTestRes", out.chargeTestRes);
+  o.Set("scanned", out.scanned);
+  o.Set("scanRes", out.scanRes);
+  o.Set("scanLimitPages", out.scanLimitPages);
+  o.Set("sendThreshold", out.sendThreshold);
+  o.Set("pairThreshold", out.pairThreshold);
+  o.Set("thirdThreshold", out.thirdThreshold);
+  o.Set("attempts", out.attempts);
+  o.Set("scanUs", static_cast<double>(out.scanUs));
+  o.Set("sendGeometryPages", out.sendGeometryPages);
+  o.Set("recvGeometryPages", out.recvGeometryPages);
+  return o;
+}
+
+// memlockProbe({sendEntries, recvEntries, scanLimitBytes}): runs on its own thread as the
+// configured user (not on the context thread: it must raise the hard limit first, as root).
+Napi::Value MemlockProbe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "memlockProbe";
+  std::string err;
+  Napi::Object o;
+  probe::MemlockInput in;
+  uint32_t limitMiB = 64;
+  if (!OptionsObject(info, false, &o, &err, fn) ||
+      !GetUint(o, "sendEntries", false, 1, kMaxEntries, &in.sendEntries, &err, fn) ||
+      !GetUint(o, "recvEntries", false, 1, kMaxEntries, &in.recvEntries, &err, fn) ||
+      !GetUint(o, "scanLimitMiB", false, 1, 4096, &limitMiB, &err, fn))
+    return RejectTypeError(env, err);
+  in.who = gWho;
+  in.scanLimitBytes = static_cast<uint64_t>(limitMiB) << 20;
+  return Queue<probe::MemlockOutput>(env, [in](probe::MemlockOutput* out) { probe::MemlockProbe(in, out); },
+                                     BuildMemlock, false);
+}
+
+Napi::Value RingLedgerStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ledger::Stats s = ledger::GetStats();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("retries", static_cast<double>(s.retries));
+  o.Set("waitedMs", static_cast<double>(s.waitedUs) / 1000.0);
+  o.Set("recovered", static_cast<double>(s.recovered));
+  return o;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abi", Napi::Function::New(env, Abi, "abi"));
   exports.Set("ringLadder", Napi::Function::New(env, RingLadder, "ringLadder"));
@@ -558,6 +841,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("trySetupFlags", Napi::Function::New(env, TrySetupFlags, "trySetupFlags"));
   exports.Set("singleIssuerCrossThread", Napi::Function::New(env, SingleIssuerCrossThread, "singleIssuerCrossThread"));
   exports.Set("loopback", Napi::Function::New(env, Loopback, "loopback"));
+  exports.Set("setBreadcrumbFd", Napi::Function::New(env, SetBreadcrumbFd, "setBreadcrumbFd"));
+  exports.Set("compileSeccomp", Napi::Function::New(env, CompileSeccomp, "compileSeccomp"));
+  exports.Set("setContext", Napi::Function::New(env, SetContext, "setContext"));
+  exports.Set("setMemlock", Napi::Function::New(env, SetMemlock, "setMemlock"));
+  exports.Set("memlockProbe", Napi::Function::New(env, MemlockProbe, "memlockProbe"));
+  exports.Set("ringLedgerStats", Napi::Function::New(env, RingLedgerStats, "ringLedgerStats"));
 #ifdef URING_PROBE_HAS_BENCH
   RegisterBench(env, exports);
 #else

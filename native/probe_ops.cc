@@ -103,6 +103,14 @@ void RingLadder(const RingLadderInput& in, RingLadderOutput* out) {
     ring.Setup(opts, &out->report);
     return;  // the ring closes here
   }
+  uring::SendRing held;  // closes when this function returns, after the receive ring
+  if (in.holdSendRing) {
+    uring::SetupOptions sendOpts;
+    sendOpts.registerMaxWorkers = in.registerMaxWorkers;
+    uring::SetupReport sendReport;
+    out->heldSendRes = held.Setup(sendOpts, &sendReport);
+    out->heldSendEntries = sendReport.ok ? sendReport.params.sq_entries : 0;
+  }
   // The receive ring needs the socket it receives from: a UDP socket on 127.0.0.1.
   int s = sys::Socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0) {

@@ -23,6 +23,9 @@ struct RingLadderInput {
   int bufferSize = uring::kDefaultRecvBufferSize;
   std::vector<uint32_t> flagSets;  // empty = the seed's ladder
   bool registerMaxWorkers = true;
+  // recv only: create the seed's send ring first and keep it while the receive ring is set up,
+  // as the seed holds both (their memory is charged together where rings count against memlock)
+  bool holdSendRing = false;
 };
 struct RingLadderOutput {
   uring::SetupReport report;
@@ -30,6 +33,8 @@ struct RingLadderOutput {
   int poolSize = 0;
   int queued = 0;
   int submitRes = 0;
+  int heldSendRes = 0;            // holdSendRing: the send ring's setup result (0 or -errno)
+  uint32_t heldSendEntries = 0;   // and the entries it got
   InternalError internal;
 };
 void RingLadder(const RingLadderInput& in, RingLadderOutput* out);

@@ -12,30 +12,59 @@
 #include <cstdint>
 
 #include "abi.h"
+#include "breadcrumb.h"
+#include "ring_ledger.h"
 
 namespace sys {
 
 inline int NegErrno() { return -errno; }
 
-inline int IoUringSetup(uint32_t entries, abi::io_uring_params* p) {
+// io_uring_setup exactly once: no waiting (the memlock probe measures with it).
+inline int IoUringSetupOnce(uint32_t entries, abi::io_uring_params* p) {
+  breadcrumb::Note(abi::NR_io_uring_setup);
   long r = syscall(abi::NR_io_uring_setup, entries, p);
-  return r < 0 ? NegErrno() : static_cast<int>(r);
+  if (r < 0) return NegErrno();
+  ledger::NoteRingCreated(static_cast<int>(r));
+  return static_cast<int>(r);
+}
+
+// io_uring_setup as a fresh process would see it: an ENOMEM shortly after one of our own rings was
+// closed is retried until the kernel has given that ring's memory back (bounded, see ring_ledger.h).
+inline int IoUringSetup(uint32_t entries, abi::io_uring_params* p) {
+  const abi::io_uring_params input = *p;
+  bool retried = false;
+  for (;;) {
+    int r = IoUringSetupOnce(entries, p);
+    if (r != -ENOMEM || !ledger::WaitSliceForRelease()) {
+      if (r >= 0 && retried) ledger::NoteRecovered();
+      return r;
+    }
+    *p = input;  // the kernel may have written to it
+    retried = true;
+  }
 }
 
 // One io_uring_enter; EINTR is NOT retried here (callers decide, like the seed's loop).
 inline int IoUringEnter(int fd, uint32_t toSubmit, uint32_t minComplete, uint32_t flags, const void* arg,
                         size_t argSize) {
+  breadcrumb::Note(abi::NR_io_uring_enter);
   long r = syscall(abi::NR_io_uring_enter, fd, toSubmit, minComplete, flags, arg, argSize);
   return r < 0 ? NegErrno() : static_cast<int>(r);
 }
 
 inline int IoUringRegister(int fd, uint32_t op, void* arg, uint32_t nrArgs) {
+  breadcrumb::Note(abi::NR_io_uring_register);
   long r = syscall(abi::NR_io_uring_register, fd, op, arg, nrArgs);
   return r < 0 ? NegErrno() : static_cast<int>(r);
 }
 
 // mmap: 0 and *out set, or -errno (MAP_FAILED never escapes).
 inline int Mmap(size_t length, int prot, int flags, int fd, uint64_t offset, void** out) {
+  #ifdef SYS_mmap
+  breadcrumb::Note(SYS_mmap);
+#else
+  breadcrumb::Note(SYS_mmap2);
+#endif
   void* p = mmap(nullptr, length, prot, flags, fd, static_cast<off_t>(offset));
   if (p == MAP_FAILED) {
     *out = nullptr;
@@ -47,27 +76,35 @@ inline int Mmap(size_t length, int prot, int flags, int fd, uint64_t offset, voi
 
 inline int Munmap(void* addr, size_t length) { return munmap(addr, length) < 0 ? NegErrno() : 0; }
 
-inline int Close(int fd) { return close(fd) < 0 ? NegErrno() : 0; }
+inline int Close(int fd) {
+  ledger::NoteFdClosing(fd);
+  return close(fd) < 0 ? NegErrno() : 0;
+}
 
 inline int Socket(int domain, int type, int protocol) {
+  breadcrumb::Note(SYS_socket);
   int r = socket(domain, type, protocol);
   return r < 0 ? NegErrno() : r;
 }
 
 inline int Bind(int fd, const struct sockaddr* addr, socklen_t len) {
+  breadcrumb::Note(SYS_bind);
   return bind(fd, addr, len) < 0 ? NegErrno() : 0;
 }
 
 inline int GetSockName(int fd, struct sockaddr* addr, socklen_t* len) {
+  breadcrumb::Note(SYS_getsockname);
   return getsockname(fd, addr, len) < 0 ? NegErrno() : 0;
 }
 
 inline int SetSockOpt(int fd, int level, int name, const void* value, socklen_t len) {
+  breadcrumb::Note(SYS_setsockopt);
   return setsockopt(fd, level, name, value, len) < 0 ? NegErrno() : 0;
 }
 
 // sendto / sendmsg / recvmsg retry EINTR.
 inline int SendTo(int fd, const void* buf, size_t len, int flags, const struct sockaddr* to, socklen_t toLen) {
+  breadcrumb::Note(SYS_sendto);
   for (;;) {
     ssize_t r = sendto(fd, buf, len, flags, to, toLen);
     if (r >= 0) return static_cast<int>(r);
@@ -76,6 +113,7 @@ inline int SendTo(int fd, const void* buf, size_t len, int flags, const struct s
 }
 
 inline int SendMsg(int fd, const struct msghdr* msg, int flags) {
+  breadcrumb::Note(SYS_sendmsg);
   for (;;) {
     ssize_t r = sendmsg(fd, msg, flags);
     if (r >= 0) return static_cast<int>(r);
@@ -84,6 +122,7 @@ inline int SendMsg(int fd, const struct msghdr* msg, int flags) {
 }
 
 inline int RecvMsg(int fd, struct msghdr* msg, int flags) {
+  breadcrumb::Note(SYS_recvmsg);
   for (;;) {
     ssize_t r = recvmsg(fd, msg, flags);
     if (r >= 0) return static_cast<int>(r);
@@ -93,6 +132,11 @@ inline int RecvMsg(int fd, struct msghdr* msg, int flags) {
 
 // poll with EINTR surfaced to the caller (it recomputes the remaining time).
 inline int Poll(struct pollfd* fds, nfds_t n, int timeoutMs) {
+  #ifdef SYS_poll
+  breadcrumb::Note(SYS_poll);
+#else
+  breadcrumb::Note(SYS_ppoll);
+#endif
   int r = poll(fds, n, timeoutMs);
   return r < 0 ? NegErrno() : r;
 }

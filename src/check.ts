@@ -1,8 +1,11 @@
 // `check` orchestration: environment in-process, kernel probes in a child process (restarted after a death), the Report.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildMessage, ChildRequest } from './child/probe-child.js';
+import type { ContextReport } from './context/service-context.js';
 import { collectHostInfo, toolInfo } from './host.js';
 import { probesFor } from './probes/index.js';
 import { killedProbeReason } from './probes/reasons.js';
@@ -28,6 +31,52 @@ interface ChildOutcome {
   spawnError: string | null;
   stderr: string;
   garbage: string[];
+  /** what the breadcrumb page said after the child ended (native/breadcrumb.h) */
+  lastSyscall: string | null;
+  threadKilled: boolean;
+}
+
+/**
+ * The breadcrumb page: a small file the child maps as fd 3 and writes the number of each syscall
+ * its kernel code makes into, so that after a seccomp kill the parent can say which syscall it was.
+ */
+class Breadcrumb {
+  private readonly dir = mkdtempSync(join(tmpdir(), 'uring-probe-'));
+  private readonly path = join(this.dir, 'breadcrumb');
+  fd: number;
+
+  constructor() {
+    writeFileSync(this.path, Buffer.alloc(4096), { mode: 0o600 });
+    this.fd = openSync(this.path, 'r+');
+  }
+
+  reset(): void {
+    writeFileSync(this.path, Buffer.alloc(4096));
+  }
+
+  read(): { lastSyscall: string | null; threadKilled: boolean } {
+    const page = readFileSync(this.path);
+    if (page.length < 16 || page.readUInt32LE(0) !== BREADCRUMB_MAGIC) return { lastSyscall: null, threadKilled: false };
+    const nr = page.readInt32LE(4);
+    return { lastSyscall: nr < 0 ? null : syscallName(nr), threadKilled: page.readUInt32LE(12) === 1 };
+  }
+
+  dispose(): void {
+    closeSync(this.fd);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+const BREADCRUMB_MAGIC = 0x75726e67;
+
+/** Names of the syscalls the native wrappers record (syscalls.h), by the running architecture's numbers. */
+const SYSCALL_NAMES: Record<string, Record<number, string>> = {
+  x64: { 425: 'io_uring_setup', 426: 'io_uring_enter', 427: 'io_uring_register', 41: 'socket', 49: 'bind', 51: 'getsockname', 54: 'setsockopt', 44: 'sendto', 46: 'sendmsg', 47: 'recvmsg', 7: 'poll', 9: 'mmap' },
+  arm64: { 425: 'io_uring_setup', 426: 'io_uring_enter', 427: 'io_uring_register', 198: 'socket', 200: 'bind', 204: 'getsockname', 208: 'setsockopt', 206: 'sendto', 211: 'sendmsg', 212: 'recvmsg', 73: 'ppoll', 222: 'mmap' },
+};
+
+export function syscallName(nr: number): string {
+  return SYSCALL_NAMES[process.arch]?.[nr] ?? `syscall ${nr}`;
 }
 
 function timeoutOf(spec: ProbeSpec | undefined, options: CheckOptions): number {
@@ -35,7 +84,7 @@ function timeoutOf(spec: ProbeSpec | undefined, options: CheckOptions): number {
 }
 
 /** Run `specs` in order in one child; resolves when it exits (normally, by a signal, or killed at a time bound). */
-function runChild(specs: ProbeSpec[], options: CheckOptions, soFar: ProbeResult[]): Promise<ChildOutcome> {
+function runChild(specs: ProbeSpec[], options: CheckOptions, soFar: ProbeResult[], crumb: Breadcrumb): Promise<ChildOutcome> {
   return new Promise((resolve) => {
     const outcome: ChildOutcome = {
       results: [],
@@ -49,9 +98,12 @@ function runChild(specs: ProbeSpec[], options: CheckOptions, soFar: ProbeResult[
       spawnError: null,
       stderr: '',
       garbage: [],
+      lastSyscall: null,
+      threadKilled: false,
     };
+    crumb.reset();
     const byId = new Map(specs.map((s) => [s.id, s]));
-    const child = spawn(process.execPath, [CHILD_SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CHILD_SCRIPT], { stdio: ['pipe', 'pipe', 'pipe', crumb.fd] }) as ChildProcessWithoutNullStreams;
     let timer: NodeJS.Timeout | null = null;
     const arm = (ms: number): void => {
       if (timer) clearTimeout(timer);
@@ -116,6 +168,7 @@ function runChild(specs: ProbeSpec[], options: CheckOptions, soFar: ProbeResult[
       if (buffered) handle(buffered);
       outcome.exitCode = code;
       outcome.signal = signal;
+      if (signal) Object.assign(outcome, crumb.read());
       resolve(outcome);
     });
     child.stdin.on('error', () => {
@@ -129,10 +182,14 @@ function runChild(specs: ProbeSpec[], options: CheckOptions, soFar: ProbeResult[
 /** The failure result of the probe that was running (or about to run) when its child ended badly. */
 function deathResult(spec: ProbeSpec, outcome: ChildOutcome): ProbeResult {
   const stderr = outcome.stderr.trim();
-  const facts: Record<string, string | number | null | string[]> = {
+  const facts: Record<string, string | number | boolean | null | string[]> = {
     signal: outcome.signal,
     exitCode: outcome.exitCode,
   };
+  if (outcome.signal) {
+    facts.lastSyscall = outcome.lastSyscall;
+    if (outcome.signal === 'SIGSYS') facts.seccompAction = outcome.threadKilled ? 'kill-thread' : 'kill-process';
+  }
   if (stderr) facts.stderr = stderr;
   if (outcome.garbage.length) facts.unparsedOutput = outcome.garbage.slice(-5);
   let result: ProbeResult;
@@ -145,14 +202,17 @@ function deathResult(spec: ProbeSpec, outcome: ChildOutcome): ProbeResult {
       facts,
     });
   } else if (outcome.signal) {
-    const reason = killedProbeReason(spec.id, outcome.signal);
+    const reason = killedProbeReason(spec.id, outcome.signal, outcome.lastSyscall);
+    const where = outcome.lastSyscall ? ` in ${outcome.lastSyscall}` : '';
+    const who = outcome.threadKilled ? 'its kernel thread (seccomp KILL_THREAD; the tool ended the probe process)' : 'the probe process';
     result = probeResult(spec, {
       status: 'fail',
       summary:
         reason === 'SECCOMP_BLOCKED'
-          ? `the probe process was killed by ${outcome.signal} during io_uring setup: a seccomp filter kills io_uring_setup`
-          : `the probe process died of ${outcome.signal}`,
+          ? `${who} was killed by ${outcome.signal}${where}: a seccomp filter kills ${outcome.lastSyscall ?? 'an io_uring syscall'}`
+          : `the probe process died of ${outcome.signal}${where}`,
       reason,
+      errno: null,
       facts,
     });
   } else {
@@ -170,7 +230,12 @@ function deathResult(spec: ProbeSpec, outcome: ChildOutcome): ProbeResult {
 }
 
 /** Run a contiguous run of kernel probes: one child, and a new one after each death, until every probe has a result. */
-async function runKernelProbes(specs: ProbeSpec[], options: CheckOptions, results: Map<string, ProbeResult>): Promise<void> {
+async function runKernelProbes(
+  specs: ProbeSpec[],
+  options: CheckOptions,
+  results: Map<string, ProbeResult>,
+  crumb: Breadcrumb,
+): Promise<void> {
   let remaining = [...specs];
   while (remaining.length > 0) {
     // Probes whose dependency already failed are skipped here, without a process.
@@ -181,7 +246,7 @@ async function runKernelProbes(specs: ProbeSpec[], options: CheckOptions, result
       remaining = remaining.slice(1);
       continue;
     }
-    const outcome = await runChild(remaining, options, [...results.values()]);
+    const outcome = await runChild(remaining, options, [...results.values()], crumb);
     for (const r of outcome.results) results.set(r.id, r);
     remaining = remaining.filter((s) => !results.has(s.id));
     if (remaining.length === 0) break;
@@ -193,22 +258,16 @@ async function runKernelProbes(specs: ProbeSpec[], options: CheckOptions, result
 }
 
 /** Run every probe of this check and build the report. Never throws for a probe's failure. */
-export async function runCheck(options: CheckOptions): Promise<Report> {
+export async function runCheck(options: CheckOptions, context?: ContextReport): Promise<Report> {
   const startedAt = new Date();
   const started = performance.now();
   const specs = probesFor(options);
   const results = new Map<string, ProbeResult>();
-  for (let i = 0; i < specs.length; ) {
-    const spec = specs[i]!;
-    if (!spec.kernel) {
-      results.set(spec.id, await runProbe(spec, { options, results }));
-      i++;
-      continue;
-    }
-    let end = i;
-    while (end < specs.length && specs[end]!.kernel) end++;
-    await runKernelProbes(specs.slice(i, end), options, results);
-    i = end;
+  const crumb = new Breadcrumb();
+  try {
+    await runAll(specs, options, results, crumb);
+  } finally {
+    crumb.dispose();
   }
   const probes = specs.map((s) => results.get(s.id)!);
   const verdict = computeVerdict(probes);
@@ -220,6 +279,22 @@ export async function runCheck(options: CheckOptions): Promise<Report> {
     durationMs: Math.round(performance.now() - started),
     verdict,
     exitCode: exitCodeFor(verdict),
+    ...(context ? { context } : {}),
     probes,
   };
+}
+
+async function runAll(specs: ProbeSpec[], options: CheckOptions, results: Map<string, ProbeResult>, crumb: Breadcrumb): Promise<void> {
+  for (let i = 0; i < specs.length; ) {
+    const spec = specs[i]!;
+    if (!spec.kernel) {
+      results.set(spec.id, await runProbe(spec, { options, results }));
+      i++;
+      continue;
+    }
+    let end = i;
+    while (end < specs.length && specs[end]!.kernel) end++;
+    await runKernelProbes(specs.slice(i, end), options, results, crumb);
+    i = end;
+  }
 }

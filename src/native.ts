@@ -73,6 +73,8 @@ export interface RingLadderOptions {
   flagSets?: number[];
   /** default true: IORING_REGISTER_IOWQ_MAX_WORKERS {4,4} after setup, as the seed does */
   registerMaxWorkers?: boolean;
+  /** recv only: hold the seed's send ring while the receive ring is set up, as the seed does */
+  holdSendRing?: boolean;
 }
 
 export interface RingLadderResult {
@@ -82,6 +84,8 @@ export interface RingLadderResult {
   mapping: RingMapping | null;
   /** IOWQ_MAX_WORKERS: res 0 or -errno; `previous` = the limits the kernel had before (it writes them back) */
   maxWorkers: { res: number; requested: [number, number]; previous: [number, number] | null } | null;
+  /** holdSendRing: the send ring held during the receive ladder */
+  heldSendRing?: { res: number; entries: number } | null;
   /** recv only: how many of the pool's RECVMSG could be queued on the accepted ring */
   recvPool: { poolSize: number; queued: number; submitRes: number } | null;
 }
@@ -160,6 +164,35 @@ export interface LoopbackResult {
   elapsedUs: number;
 }
 
+export interface SeccompCompileResult {
+  res: number;              // 0, or -errno (-ENOENT: libseccomp.so.2 not found)
+  error: string;
+  library: string;
+  bpf: Buffer | null;       // struct sock_filter[]
+  unknownSyscalls: string[];
+  skipped: string[];
+}
+
+export interface MemlockProbeResult {
+  res: number;              // 0, or -errno of `stage` (the measurement itself failed)
+  stage: string;
+  pageSize: number;
+  softLimit: number | 'infinity';
+  hardLimit: number | 'infinity';
+  /** 1-entry ring at a zero soft limit, with the service's caps: 0 = not charged, -ENOMEM = charged, else refused */
+  chargeTestRes: number;
+  scanned: boolean;
+  scanRes: number;          // 0: all thresholds found; -ENOMEM: the scan limit came first
+  scanLimitPages: number;
+  sendThreshold: number;    // pages (0 = not reached)
+  pairThreshold: number;
+  thirdThreshold: number;
+  attempts: number;
+  scanUs: number;
+  sendGeometryPages: number;
+  recvGeometryPages: number;
+}
+
 export interface Addon {
   abi(): AbiInfo;
   ringLadder(opts: RingLadderOptions): Promise<RingLadderResult>;
@@ -169,6 +202,16 @@ export interface Addon {
   trySetupFlags(opts: { flags: number; entries?: number; cqEntries?: number }): Promise<SetupFlagResult>;
   singleIssuerCrossThread(): Promise<SingleIssuerResult>;
   loopback(opts: LoopbackOptions): Promise<LoopbackResult>;
+  /** map a shared file (>= 16 bytes) as the breadcrumb page: the last syscall survives a SIGSYS kill */
+  setBreadcrumbFd(fd: number): number;
+  compileSeccomp(spec: unknown): SeccompCompileResult;
+  /** start the service's context thread (ids, caps, seccomp filter); res 0 or -errno of `stage` */
+  setContext(opts: { uid?: number; gid?: number; groups?: number[]; caps?: string; bpf?: Buffer }): { res: number; stage: string };
+  /** RLIMIT_MEMLOCK of this process: 0 or -errno */
+  setMemlock(soft: string, hard: string): number;
+  memlockProbe(opts: { sendEntries?: number; recvEntries?: number; scanLimitMiB?: number }): Promise<MemlockProbeResult>;
+  /** io_uring_setup retries after ENOMEM while our own closed rings were being given back */
+  ringLedgerStats(): { retries: number; waitedMs: number; recovered: number };
   /** live throughput engine (issue 3); see src/bench/ */
   bench: unknown;
 }

@@ -1,4 +1,5 @@
 // Typed report model: what probes return and what every renderer and reader consumes (schema v1).
+import type { ContextReport } from './context/service-context.js';
 
 export type ProbeStatus = 'pass' | 'warn' | 'fail' | 'skip';
 
@@ -98,6 +99,8 @@ export interface Report {
   durationMs: number;
   verdict: Verdict;
   exitCode: number;
+  /** the context the kernel probes ran under (issue 7): the service's user, limits, filter; absent in older reports */
+  context?: ContextReport;
   probes: ProbeResult[];
   /** present when the run was gated (--require, --min-pps, --min-ratio, --strict, --policy) */
   gate?: GateOutcome;

@@ -1,4 +1,5 @@
 // N-API glue of the throughput engine: argument checks, AsyncWorkers and plain-object results.
+#include "run_context.h"
 #include "bench/bench_addon.h"
 
 #include <string>
@@ -73,7 +74,9 @@ class ThroughputWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
 
  protected:
-  void Execute() override { bench::RunThroughput(cfg_, &res_); }  // no JS here
+  void Execute() override {  // no JS here; on the service's context thread when one is configured
+    if (runctx::Run([this] { bench::RunThroughput(cfg_, &res_); }) == -EOWNERDEAD) runctx::DieOfThreadKill();
+  }
   void OnOK() override {
     Napi::Env env = Env();
     Napi::Object o = Napi::Object::New(env);
@@ -115,7 +118,9 @@ class PingPongWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
 
  protected:
-  void Execute() override { bench::RunPingPong(cfg_, &res_); }
+  void Execute() override {
+    if (runctx::Run([this] { bench::RunPingPong(cfg_, &res_); }) == -EOWNERDEAD) runctx::DieOfThreadKill();
+  }
   void OnOK() override {
     Napi::Env env = Env();
     Napi::Object o = Napi::Object::New(env);

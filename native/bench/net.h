@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "abi.h"
+#include "syscalls.h"
 
 namespace bench {
 namespace net {
@@ -27,7 +28,7 @@ constexpr int kUdpGro = 104;     // UDP_GRO (5.0+)
 inline int Neg(long r) { return r < 0 ? -errno : static_cast<int>(r); }
 
 inline int UdpSocket() { return Neg(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)); }
-inline int Close(int fd) { return fd >= 0 ? Neg(::close(fd)) : 0; }
+inline int Close(int fd) { return fd >= 0 ? sys::Close(fd) : 0; }
 inline int SetInt(int fd, int level, int opt, int value) {
   return Neg(::setsockopt(fd, level, opt, &value, sizeof value));
 }
@@ -72,8 +73,10 @@ inline int RecvMmsg(int fd, mmsghdr* v, unsigned n, int flags) {
     if (errno != EINTR) return -errno;
   }
 }
-inline long IoUringSetup(uint32_t entries, void* params) { return Neg(::syscall(abi::NR_io_uring_setup, entries, params)); }
-inline int IoUringRegister(int fd, unsigned op, void* arg, unsigned n) { return Neg(::syscall(abi::NR_io_uring_register, fd, op, arg, n)); }
+inline long IoUringSetup(uint32_t entries, void* params) {
+  return sys::IoUringSetup(entries, static_cast<abi::io_uring_params*>(params));
+}
+inline int IoUringRegister(int fd, unsigned op, void* arg, unsigned n) { return sys::IoUringRegister(fd, op, arg, n); }
 
 inline uint64_t NowNs(clockid_t clock) {
   struct timespec ts;

@@ -5,7 +5,10 @@
 // { type: 'start', id } before each probe, { type: 'result', result } after it, { type: 'done' }.
 // Nothing else may write to stdout; the parent treats a death between 'start' and 'result' as
 // that probe's failure (signal, exit, or its time bound).
+import { fstatSync } from 'node:fs';
+import { loadAddon } from '../native.js';
 import { probeById } from '../probes/index.js';
+import { applyMemlock } from '../probes/memlock.js';
 import { probeErrorResult, runProbe } from '../probes/result.js';
 import type { CheckOptions } from '../probes/spec.js';
 import type { ProbeResult } from '../types.js';
@@ -33,8 +36,39 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** fd 3, when the parent passed one, is the breadcrumb page (native/breadcrumb.h). */
+const BREADCRUMB_FD = 3;
+
+/**
+ * Put this process's kernel thread in the service's shoes before any probe runs. The memlock
+ * limit waits for the memlock probe when it runs in this child: it measures under the inherited
+ * limit first, because a lowered hard limit cannot be raised again.
+ */
+function applyContext(request: ChildRequest): void {
+  const ctx = request.options.context;
+  let addon: ReturnType<typeof loadAddon> | null = null;
+  try {
+    if (fstatSync(BREADCRUMB_FD).isFile()) {
+      addon = loadAddon();
+      addon.setBreadcrumbFd(BREADCRUMB_FD);
+    }
+  } catch {
+    /* no fd 3: run without a breadcrumb page */
+  }
+  if (!ctx) return;
+  addon ??= loadAddon();
+  const set = addon.setContext({
+    ...(ctx.ids ? { uid: ctx.ids.uid, gid: ctx.ids.gid, groups: ctx.ids.groups } : {}),
+    ...(ctx.capsMask !== null ? { caps: ctx.capsMask } : {}),
+    ...(ctx.bpfBase64 !== null ? { bpf: Buffer.from(ctx.bpfBase64, 'base64') } : {}),
+  });
+  if (set.res < 0) throw new Error(`could not enter the service's context: ${set.stage} failed (errno ${-set.res})`);
+  if (ctx.memlock && request.probeIds[0] !== 'memlock') applyMemlock(ctx.memlock);
+}
+
 async function main(): Promise<void> {
   const request = JSON.parse(await readStdin()) as ChildRequest;
+  applyContext(request);
   const results = new Map<string, ProbeResult>(request.results.map((r) => [r.id, r]));
   for (const id of request.probeIds) {
     await send({ type: 'start', id });

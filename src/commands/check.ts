@@ -1,6 +1,7 @@
 // `uring-probe check`: run every probe against this kernel and print the report (human or JSON), exit code = verdict.
 import type { Argv } from 'yargs';
 import { runCheck } from '../check.js';
+import { resolveServiceContext, type ServiceContextRequest } from '../context/service-context.js';
 import { applyGate, evaluateGate, type GatePolicy } from '../gate/evaluate.js';
 import { policyFromArgv, withGateOptions } from '../gate/options.js';
 import { DEFAULT_CHECK_OPTIONS, type CheckOptions } from '../probes/spec.js';
@@ -49,6 +50,27 @@ export function checkOptionsFrom(argv: Record<string, unknown>, policy: GatePoli
   };
 }
 
+function optionalString(argv: Record<string, unknown>, key: string, flag: string): string | undefined {
+  const v = argv[key];
+  if (v === undefined) return undefined;
+  if (Array.isArray(v)) throw new UsageError(`${flag} was given more than once`, `give ${flag} once`);
+  const text = String(v);
+  if (text.trim() === '' && key !== 'groups') throw new UsageError(`${flag} needs a value`, `give ${flag} a value`);
+  return text;
+}
+
+/** The service-context options of `check`. */
+export function contextRequestFrom(argv: Record<string, unknown>): ServiceContextRequest {
+  return {
+    user: optionalString(argv, 'user', '--user'),
+    group: optionalString(argv, 'group', '--group'),
+    groups: optionalString(argv, 'groups', '--groups'),
+    memlock: optionalString(argv, 'memlock', '--memlock'),
+    seccompProfile: optionalString(argv, 'seccompProfile', '--seccomp-profile'),
+    systemdUnit: optionalString(argv, 'systemdUnit', '--systemd-unit'),
+  };
+}
+
 export const checkCommand: CliCommand = {
   command: 'check',
   describe: 'Probe this kernel for the seed\'s io_uring UDP data path and print a report',
@@ -59,10 +81,19 @@ export const checkCommand: CliCommand = {
       .option('output', { alias: 'o', type: 'string', describe: 'Write the report to FILE (atomically) instead of stdout' })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Show facts, remediation and the setup ladder of every probe' })
       .option('bench', { type: 'boolean', default: true, describe: 'Run the throughput probe (--no-bench leaves it out)' })
+      .option('user', { type: 'string', requiresArg: true, describe: 'Run the kernel probes as this user (NAME or UID, with its groups); needs root' })
+      .option('group', { type: 'string', requiresArg: true, describe: 'Primary group of --user (NAME or GID)' })
+      .option('groups', { type: 'string', describe: 'Supplementary groups of --user, comma-separated (empty: none)' })
+      .option('memlock', { type: 'string', requiresArg: true, describe: 'RLIMIT_MEMLOCK of the kernel probes: BYTES (64K, 8M) or infinity' })
+      .option('seccomp-profile', { type: 'string', requiresArg: true, describe: 'Apply this Docker/OCI seccomp profile (JSON) to the kernel probes' })
+      .option('systemd-unit', { type: 'string', requiresArg: true, describe: 'Probe as this unit runs: User=, Group=, LimitMEMLOCK=, SystemCallFilter=, capabilities (FILE or NAME)' })
       .option('timeout', { requiresArg: true, default: DEFAULT_CHECK_OPTIONS.timeoutMs, describe: 'Time bound of one kernel probe, in ms (its process is killed past it)' })
       .example('$0 check', 'human report; exit code = verdict')
       .example('$0 check --json --no-bench -o report.json', 'JSON report to a file, without the throughput probe')
       .example('$0 check --require COOP_TASKRUN op:SEND_ZC --min-ratio 0.7', 'gate a deploy: exit 2 unless the host has these')
+      .example('$0 check --user app --memlock 64K', 'probe as the service user under its memlock limit (root)')
+      .example('$0 check --seccomp-profile /etc/docker/seccomp.json', 'probe under the container\'s seccomp profile')
+      .example('$0 check --systemd-unit myservice.service', 'probe as the unit runs: its user, limits and SystemCallFilter=')
       .example('$0 check --format prometheus -o /var/lib/node_exporter/textfile/uring.prom', 'node_exporter textfile collector')
       .epilogue(EXIT_CODES_HELP);
   },
@@ -75,7 +106,9 @@ export const checkCommand: CliCommand = {
     }
     const output = outputPath(argv, 'report.json');
     if (output !== null) assertWritableDirectory(output);
-    let report = await runCheck(options);
+    const context = resolveServiceContext(contextRequestFrom(argv));
+    if (!context.report.asInvoked) options.context = context.apply;
+    let report = await runCheck(options, context.report);
     if (policy) report = applyGate(report, evaluateGate(report, policy));
     const text = renderReport(report, format, {
       color: useColor(io, output !== null),

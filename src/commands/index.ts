@@ -5,6 +5,7 @@ import { benchCommand } from './bench.js';
 import { gateCommand } from './gate.js';
 import { fleetCommand } from './fleet.js';
 import { diffCommand } from './diff.js';
+import { seccompProfileCommand } from './seccomp-profile.js';
 
 /** Where a command writes; bin/ passes the real process streams, tests may pass others. */
 export interface CommandIo {
@@ -38,4 +39,5 @@ export const commands: CliCommand[] = [
   gateCommand,
   fleetCommand,
   diffCommand,
+  seccompProfileCommand,
 ];

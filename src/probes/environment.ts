@@ -6,26 +6,11 @@ import type { Facts, FactValue, ProbeResult } from '../types.js';
 import type { RefusalContext } from './reasons.js';
 import { asNumber, asRecord, probeResult } from './result.js';
 import type { ProbeSpec } from './spec.js';
+import { CAPABILITY_NAMES, decodeCapabilities } from '../context/capabilities.js';
+import { detectContainer } from '../context/container.js';
+import type { ContextApply } from '../context/service-context.js';
 
-/** Capability numbers -> names (linux/capability.h), for decoding CapEff. */
-const CAPABILITY_NAMES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL',
-  'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE',
-  'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE',
-  'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT',
-  'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE',
-  'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG',
-  'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
-];
-
-export function decodeCapabilities(hexMask: string): string[] {
-  const mask = BigInt(`0x${hexMask}`);
-  const names: string[] = [];
-  for (let bit = 0; bit < 64; bit++) {
-    if ((mask >> BigInt(bit)) & 1n) names.push(CAPABILITY_NAMES[bit] ?? `CAP_${bit}`);
-  }
-  return names;
-}
+export { decodeCapabilities };
 
 /** `Key:\tvalue` lines of /proc/self/status. */
 function procStatus(): Map<string, string> {
@@ -55,24 +40,6 @@ function memlockLimits(): { soft: number | string | null; hard: number | string 
   const parse = (v: string | undefined): number | string | null =>
     v === undefined ? null : v === 'unlimited' ? 'unlimited' : intOrNull(v);
   return { soft: parse(fields[0]), hard: parse(fields[1]) };
-}
-
-function containerHints(): string[] {
-  const hints: string[] = [];
-  if (existsSync('/.dockerenv')) hints.push('/.dockerenv exists');
-  if (existsSync('/run/.containerenv')) hints.push('/run/.containerenv exists');
-  const cgroup = readTextOrNull('/proc/1/cgroup') ?? '';
-  const m = /(docker|containerd|kubepods|libpod|lxc|crio)/.exec(cgroup);
-  if (m) hints.push(`/proc/1/cgroup mentions ${m[1]}`);
-  if (process.env.container) hints.push(`container=${process.env.container}`);
-  const rootMount = (readTextOrNull('/proc/self/mountinfo') ?? '')
-    .split('\n')
-    .find((l) => l.split(' ')[4] === '/');
-  if (rootMount) {
-    const fsType = rootMount.split(' - ')[1]?.split(' ')[0];
-    if (fsType === 'overlay') hints.push('root filesystem is overlay');
-  }
-  return hints;
 }
 
 function vmHints(): string[] {
@@ -112,8 +79,18 @@ function activeLsms(): { lsms: string[] | null; source: string } {
   return known ? { lsms: inferred, source: 'inferred' } : { lsms: null, source: 'securityfs not mounted' };
 }
 
-/** Collect every environment fact; plain data, "could not tell" is null. */
-export function collectEnvironmentFacts(): Facts {
+function capsFromMask(mask: string): string[] {
+  const m = BigInt(mask);
+  return CAPABILITY_NAMES.filter((_, bit) => (m >> BigInt(bit)) & 1n);
+}
+
+/**
+ * Collect every environment fact; plain data, "could not tell" is null. With a service context
+ * (--user, --memlock, --seccomp-profile, --systemd-unit) the identity, capability, memlock and
+ * seccomp facts are the service's, as its kernel thread will have them; the invoking shell's are
+ * kept under `invoker`.
+ */
+export function collectEnvironmentFacts(context: ContextApply | null = null): Facts {
   const status = procStatus();
   const capEff = status.get('CapEff') ?? null;
   const groups = (status.get('Groups') ?? '').split(/\s+/).filter(Boolean).map(Number);
@@ -122,7 +99,7 @@ export function collectEnvironmentFacts(): Facts {
   const sysctlPresent = existsSync('/proc/sys/kernel/io_uring_disabled');
   const { soft, hard } = memlockLimits();
   const { lsms, source } = activeLsms();
-  const container = containerHints();
+  const container = detectContainer();
   const vm = vmHints();
   const selinuxEnforce = intOrNull(readTextOrNull('/sys/fs/selinux/enforce'));
   const apparmorEnabled = readTextOrNull('/sys/module/apparmor/parameters/enabled');
@@ -132,7 +109,15 @@ export function collectEnvironmentFacts(): Facts {
     kernelVersion: version(),
     arch: machine(),
     distribution: readDistribution(),
-    container: { detected: container.length > 0 ? true : null, hints: container },
+    container: {
+      detected: container.inContainer,
+      runtime: container.runtime,
+      orchestrator: container.orchestrator,
+      cgroupVersion: container.cgroupVersion,
+      containerId: container.containerId,
+      hints: container.evidence,
+      cannotTell: container.cannotTell,
+    },
     vm: { detected: vm.length > 0 ? true : null, hints: vm },
     seccompMode: intOrNull(status.get('Seccomp')),
     seccompFilters: intOrNull(status.get('Seccomp_filters')),
@@ -152,6 +137,31 @@ export function collectEnvironmentFacts(): Facts {
     apparmorEnabled: apparmorEnabled === null ? null : apparmorEnabled.trim() === 'Y',
     selinuxContext,
   };
+  if (context) {
+    const invoker: Record<string, FactValue> = {};
+    for (const key of ['uid', 'gid', 'groups', 'capabilities', 'seccompMode', 'memlockSoft', 'memlockHard']) {
+      invoker[key] = facts[key] ?? null;
+    }
+    facts.invoker = invoker;
+    if (context.ids) {
+      facts.uid = context.ids.uid;
+      facts.gid = context.ids.gid;
+      facts.groups = context.ids.groups;
+    }
+    if (context.capsMask !== null) {
+      facts.capEff = BigInt(context.capsMask).toString(16).padStart(16, '0');
+      facts.capabilities = capsFromMask(context.capsMask);
+    }
+    if (context.bpfBase64 !== null) {
+      facts.seccompMode = 2;
+      facts.seccompFilters = (asNumber(facts.seccompFilters) ?? 0) + 1;
+    }
+    if (context.memlock) {
+      const n = (v: string): number | string => (v === 'infinity' ? 'unlimited' : Number(v));
+      facts.memlockSoft = n(context.memlock.soft);
+      facts.memlockHard = n(context.memlock.hard);
+    }
+  }
   return facts;
 }
 
@@ -172,7 +182,11 @@ function describe(facts: Facts): { status: 'pass' | 'warn'; summary: string } {
   const parts = [`Linux ${String(facts.kernelRelease)} ${String(facts.arch)}`];
   const container = asRecord(facts.container);
   const vm = asRecord(facts.vm);
-  if (container?.detected === true) parts.push('container');
+  if (container?.detected === true) {
+    const runtime = typeof container.runtime === 'string' ? container.runtime : null;
+    const orchestrator = typeof container.orchestrator === 'string' ? container.orchestrator : null;
+    parts.push(`container${runtime ? ` (${[runtime, orchestrator].filter(Boolean).join(', ')})` : ', runtime unknown'}`);
+  }
   if (vm?.detected === true) parts.push('VM');
   const seccomp = asNumber(facts.seccompMode);
   parts.push(seccomp === null ? 'seccomp unknown' : seccomp === 2 ? `seccomp filter (${String(facts.seccompFilters)})` : seccomp === 1 ? 'seccomp strict' : 'no seccomp');
@@ -189,8 +203,8 @@ export const environmentProbe: ProbeSpec = {
   title: 'Host environment',
   kernel: false,
   dependsOn: [],
-  async run(): Promise<ProbeResult> {
-    const facts = collectEnvironmentFacts();
+  async run(ctx): Promise<ProbeResult> {
+    const facts = collectEnvironmentFacts(ctx.options.context);
     const { status, summary } = describe(facts);
     return probeResult(environmentProbe, {
       status,

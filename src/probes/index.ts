@@ -2,6 +2,7 @@
 import { cqeAlignmentProbe } from './cqe-alignment.js';
 import { environmentProbe } from './environment.js';
 import { loopbackProbe } from './loopback.js';
+import { memlockProbe } from './memlock.js';
 import { opcodesProbe } from './opcodes.js';
 import { ringSetupProbe } from './ring-setup.js';
 import { setupFlagsProbe } from './setup-flags.js';
@@ -13,6 +14,7 @@ import { workerLimitProbe } from './worker-limit.js';
 
 export const PROBES: readonly ProbeSpec[] = [
   environmentProbe,
+  memlockProbe,
   ringSetupProbe,
   singleMmapProbe,
   cqeAlignmentProbe,

@@ -6,6 +6,8 @@ import type { FactValue, ProbeResult, ReasonCode } from '../types.js';
 import { probeResult, resultName } from './result.js';
 import { namesOfBits } from './ring-setup.js';
 import type { ProbeSpec } from './spec.js';
+import { refusalContextFrom } from './environment.js';
+import { setupRefusalReason } from './reasons.js';
 
 /** One datagram of each size through Sendmsg (8 = the addon's header of magic + sequence; 65507 = the largest IPv4 UDP payload), then a batch. */
 export const LOOPBACK_SIZES = [8, 64, 512, 1400, 8000, 65507];
@@ -48,13 +50,17 @@ interface Judgement {
 }
 
 /** What one family's run says: null reason = everything came back intact. */
-function judge(family: 4 | 6, r: LoopbackResult): Judgement {
+function judge(family: 4 | 6, r: LoopbackResult, refusal: (errno: string) => ReasonCode): Judgement {
   const name = family === 4 ? '127.0.0.1' : '[::1]';
   const firstErrno = r.res < 0 ? errnoName(r.res) : r.sendmsg.firstErrno ? errnoName(r.sendmsg.firstErrno) : r.batch.firstErrno ? errnoName(r.batch.firstErrno) : null;
   if (firstErrno && NO_LOOPBACK_ERRNOS.has(firstErrno) && (r.stage === 'socket' || r.stage === 'bind' || r.stage === 'sendmsg' || r.stage === 'sendmsg-batch' || r.received === 0)) {
     return { reason: 'NO_LOOPBACK', errno: firstErrno, text: `${name}: ${r.stage} failed with ${firstErrno}` };
   }
-  if (r.res < 0 && (r.stage === 'send-ring' || r.stage === 'recv-ring' || r.stage === 'socket' || r.stage === 'bind')) {
+  if (r.res < 0 && (r.stage === 'send-ring' || r.stage === 'recv-ring')) {
+    // The same refusal ring-setup attributes (a ring of the seed's ladder could not be created).
+    return { reason: refusal(firstErrno ?? 'E?'), errno: firstErrno, text: `${name}: ${r.stage} failed with ${firstErrno ?? '?'}` };
+  }
+  if (r.res < 0 && (r.stage === 'socket' || r.stage === 'bind')) {
     return { reason: 'UNKNOWN', errno: firstErrno, text: `${name}: ${r.stage} failed with ${firstErrno ?? '?'}` };
   }
   const intact =
@@ -88,13 +94,14 @@ export const loopbackProbe: ProbeSpec = {
     const facts: Record<string, FactValue> = { sizes: LOOPBACK_SIZES, batch: LOOPBACK_BATCH };
     if (!families.includes(6)) facts.ipv6 = 'no IPv6 loopback (::1 not configured)';
     const verdicts: Judgement[] = [];
+    const refusal = (errno: string): ReasonCode => setupRefusalReason(errno, refusalContextFrom(ctx.results.get('environment')));
     for (const family of families) {
       const r = await addon.loopback({ family, sizes: LOOPBACK_SIZES, batch: LOOPBACK_BATCH, timeoutMs });
       facts[`ipv${family}`] = familyFacts(r, abi);
-      verdicts.push(judge(family, r));
+      verdicts.push(judge(family, r, refusal));
     }
     // A wrong datagram anywhere is the decisive finding; "no loopback" only leaves it unchecked.
-    const mismatch = verdicts.find((v) => v.reason === 'DATA_MISMATCH' || v.reason === 'UNKNOWN');
+    const mismatch = verdicts.find((v) => v.reason === 'DATA_MISMATCH' || v.reason === 'UNKNOWN' || v.reason === 'MEMLOCK_LIMIT' || v.reason === 'SECCOMP_BLOCKED');
     const decisive = mismatch ?? verdicts.find((v) => v.reason !== null);
     const summary = verdicts.map((v) => v.text).join('; ');
     if (decisive) {

@@ -55,9 +55,13 @@ export function setupRefusalReason(errno: string, ctx: RefusalContext, atMinimum
   }
 }
 
-/** The signal that killed a probe, seen from ring-setup: SIGSYS means a seccomp filter that kills. */
-export function killedProbeReason(probeId: string, signal: string | null): ReasonCode {
-  if (signal === 'SIGSYS' && probeId === 'ring-setup') return 'SECCOMP_BLOCKED';
+/**
+ * The signal that killed a probe: SIGSYS in an io_uring syscall (the breadcrumb page says which),
+ * or during ring-setup, means a seccomp filter that kills.
+ */
+export function killedProbeReason(probeId: string, signal: string | null, lastSyscall: string | null = null): ReasonCode {
+  if (signal !== 'SIGSYS') return 'PROBE_KILLED';
+  if (probeId === 'ring-setup' || (lastSyscall !== null && lastSyscall.startsWith('io_uring_'))) return 'SECCOMP_BLOCKED';
   return 'PROBE_KILLED';
 }
 

@@ -86,6 +86,15 @@ function requestedEntries(kind: 'send' | 'recv'): number {
   return kind === 'send' ? SEND_ENTRIES : Math.max(RECV_POOL_SIZE, MIN_ENTRIES);
 }
 
+/** "the pair needs 36 KiB, limit 32 KiB" from the memlock probe, when it found the user charged. */
+export function memlockNote(memlock: ProbeResult | undefined): string | null {
+  const f = memlock?.facts;
+  if (!f || f.charged !== true || typeof f.pairBytes !== 'number') return null;
+  const limit = f.softLimitBytes === 'infinity' ? 'unlimited' : typeof f.softLimitBytes === 'number' ? `${Math.ceil(f.softLimitBytes / 1024)} KiB` : '?';
+  const inUse = typeof f.inUseBytes === 'number' && f.inUseBytes > 0 ? `, ${Math.ceil(f.inUseBytes / 1024)} KiB already in use` : '';
+  return `the ring pair needs ${Math.ceil(f.pairBytes / 1024)} KiB of locked memory, limit ${limit}${inUse}`;
+}
+
 export const ringSetupProbe: ProbeSpec = {
   id: 'ring-setup',
   title: 'Ring setup (the seed\'s ladder)',
@@ -95,7 +104,8 @@ export const ringSetupProbe: ProbeSpec = {
     const addon = loadAddon();
     const abi = addon.abi();
     const send = await addon.ringLadder({ kind: 'send' });
-    const recv = await addon.ringLadder({ kind: 'recv' });
+    // The seed holds its send ring while it sets up the receive ring: their memory is charged together.
+    const recv = await addon.ringLadder({ kind: 'recv', holdSendRing: true });
     const attempts = [...ladderAttempts('send', send.attempts, abi), ...ladderAttempts('recv', recv.attempts, abi)];
     const facts: Facts = {
       send: ringFacts('send', requestedEntries('send'), send, abi),
@@ -111,13 +121,15 @@ export const ringSetupProbe: ProbeSpec = {
         const atMinimum = !last || last.entries <= MIN_ENTRIES;
         let reason: ReasonCode = setupRefusalReason(errno, refusalContextFrom(ctx.results.get('environment')), atMinimum);
         if (reason === 'RING_SHRUNK') reason = 'UNKNOWN'; // ENOMEM above the minimum ends the ladder only via mmap errors
+        const memlock = memlockNote(ctx.results.get('memlock'));
         return probeResult(spec, {
           status: 'fail',
-          summary: `io_uring refused: the ${kind} ring's setup failed with ${errno} (${reason})`,
+          summary: `io_uring refused: the ${kind} ring's setup failed with ${errno} (${reason})${reason === 'MEMLOCK_LIMIT' && memlock ? `: ${memlock}` : ''}`,
           reason,
           errno,
           facts,
           attempts,
+          ...(reason === 'MEMLOCK_LIMIT' && ctx.results.get('memlock')?.remediation ? { remediation: ctx.results.get('memlock')!.remediation } : {}),
         });
       }
     }
@@ -133,7 +145,8 @@ export const ringSetupProbe: ProbeSpec = {
       const requested = requestedEntries(kind);
       const final = r.params?.sqEntries ?? requested;
       if (final < requested) {
-        warnings.push({ reason: 'RING_SHRUNK', text: `${kind} ring shrunk to ${final} of ${requested} entries (ENOMEM)` });
+        const memlock = memlockNote(ctx.results.get('memlock'));
+        warnings.push({ reason: 'RING_SHRUNK', text: `${kind} ring shrunk to ${final} of ${requested} entries (ENOMEM${memlock ? `; ${memlock}` : ''})` });
       }
     }
     if (recv.recvPool && recv.recvPool.queued < recv.recvPool.poolSize) {
@@ -153,8 +166,10 @@ export const ringSetupProbe: ProbeSpec = {
     const main = order.find((code) => warnings.some((w) => w.reason === code)) ?? 'FLAGS_FALLBACK';
     facts.fallbacks = warnings.map((w) => w.reason);
     const failedAttempt = [...send.attempts, ...recv.attempts].find((a) => a.res < 0);
+    const memlockAdvice = main === 'RING_SHRUNK' ? ctx.results.get('memlock')?.remediation ?? null : null;
     return probeResult(spec, {
       status: 'warn',
+      ...(memlockAdvice ? { remediation: memlockAdvice } : {}),
       summary: `${warnings.map((w) => w.text).join('; ')} (${accepted})`,
       reason: main,
       errno: failedAttempt ? errnoName(failedAttempt.res) : null,

@@ -23,13 +23,18 @@ export const singleIssuerProbe: ProbeSpec = {
       otherThread: { enter: show(r.otherThread.enterRes), cqe: show(r.otherThread.cqeRes) },
     };
     if (r.setupRes < 0) {
+      const errno = errnoName(r.setupRes);
+      // Only EINVAL says the kernel does not know the flag; ENOMEM (memlock) or EPERM say nothing about it.
+      const unknownFlag = errno === 'EINVAL';
       return probeResult(spec, {
         status: 'skip',
-        summary: `SINGLE_ISSUER refused by io_uring_setup (${errnoName(r.setupRes)}; needs 6.0): nothing to check`,
-        reason: 'NOT_SUPPORTED',
-        errno: errnoName(r.setupRes),
+        summary: unknownFlag
+          ? `SINGLE_ISSUER refused by io_uring_setup (EINVAL: this kernel does not know the flag, which came in 6.0): nothing to check`
+          : `an 8-entry SINGLE_ISSUER ring could not be created (${errno}): nothing to check`,
+        reason: unknownFlag ? 'NOT_SUPPORTED' : errno === 'ENOMEM' ? 'MEMLOCK_LIMIT' : 'PROBE_ERROR',
+        errno,
         facts,
-        remediation: null,
+        remediation: unknownFlag ? null : undefined,
       });
     }
     const eexist = r.otherThread.enterRes === -17 || r.otherThread.cqeRes === -17;

@@ -1,4 +1,5 @@
 // The contract every probe implements, and the options a check run passes to them.
+import type { ContextApply } from '../context/service-context.js';
 import type { ProbeResult } from '../types.js';
 
 /** Options of one `check` run; plain data, so it can cross into the probe child process. */
@@ -13,6 +14,8 @@ export interface CheckOptions {
   minPps: number | null;
   /** gate: fail the throughput probe when seed pps / syscall pps is below this */
   minRatio: number | null;
+  /** the service's context the kernel probes run under (--user, --memlock, --seccomp-profile, --systemd-unit); null = as invoked */
+  context: ContextApply | null;
 }
 
 export const DEFAULT_CHECK_OPTIONS: CheckOptions = {
@@ -21,6 +24,7 @@ export const DEFAULT_CHECK_OPTIONS: CheckOptions = {
   benchDurationMs: 600,
   minPps: null,
   minRatio: null,
+  context: null,
 };
 
 export interface ProbeContext {
