@@ -145,6 +145,13 @@ function memlockNumber(v: string): number | 'infinity' {
   return v === 'infinity' ? 'infinity' : Number(v);
 }
 
+/** The hard RLIMIT_MEMLOCK of this process, from /proc/self/limits. */
+function ownMemlockHard(): bigint | 'infinity' {
+  const line = (readTextOrNull('/proc/self/limits') ?? '').split('\n').find((l) => l.startsWith('Max locked memory'));
+  const hard = line?.slice('Max locked memory'.length).trim().split(/\s+/)[1];
+  return hard === undefined || hard === 'unlimited' || !/^\d+$/.test(hard) ? 'infinity' : BigInt(hard);
+}
+
 // ---------------------------------------------------------------------------
 // capabilities
 // ---------------------------------------------------------------------------
@@ -298,6 +305,23 @@ export function resolveServiceContext(req: ServiceContextRequest): ResolvedConte
   }
   if (memlock && memlock.soft !== 'infinity' && memlock.hard !== 'infinity' && BigInt(memlock.soft) > BigInt(memlock.hard)) {
     throw new UsageError('the memlock soft limit is above the hard limit', 'give soft <= hard');
+  }
+  if (memlock && memlockReport) {
+    // Raising a hard limit needs CAP_SYS_RESOURCE. Without it (some containers' root), keep our
+    // hard limit: the kernel checks ring memory against the soft limit only.
+    const ownHard = ownMemlockHard();
+    const above = (v: string): boolean => ownHard !== 'infinity' && (v === 'infinity' || BigInt(v) > ownHard);
+    if (above(memlock.hard) && !currentCapabilities().includes('CAP_SYS_RESOURCE')) {
+      if (above(memlock.soft)) {
+        throw new UsageError(
+          `the memlock limit ${memlock.soft} is above this tool's own hard limit (${String(ownHard)} bytes), and raising it needs CAP_SYS_RESOURCE, which this tool does not hold`,
+          'run it where root holds CAP_SYS_RESOURCE, or probe with a limit up to the hard limit',
+        );
+      }
+      notes.push(`memlock hard limit kept at ${String(ownHard)} bytes instead of ${memlock.hard}: raising it needs CAP_SYS_RESOURCE; the kernel checks the soft limit`);
+      memlock = { soft: memlock.soft, hard: String(ownHard) };
+      memlockReport.hard = Number(ownHard);
+    }
   }
 
   // Seccomp: a profile, or the unit's SystemCallFilter= (one filter: the two do not come together in practice).

@@ -110,6 +110,38 @@ function probeDetails(p: ProbeResult, c: ChalkInstance): string[] {
   return lines;
 }
 
+function limitText(v: number | 'infinity'): string {
+  return v === 'infinity' ? 'unlimited' : `${Math.ceil(v / 1024)} KiB`;
+}
+
+/** The header lines that say whose context the kernel probes ran in. */
+export function contextLines(ctx: Report['context']): string[] {
+  if (!ctx) return [];
+  const lines: string[] = [];
+  const c = ctx.container;
+  if (c.inContainer === true) {
+    lines.push(`  container     ${c.runtime ?? 'unknown runtime'}${c.orchestrator ? ` (${c.orchestrator})` : ''}${c.cannotTell ? `: ${c.cannotTell}` : ''}`);
+  } else if (c.inContainer === null && c.cannotTell) {
+    lines.push(`  container     cannot tell: ${c.cannotTell}`);
+  }
+  if (ctx.asInvoked) return lines;
+  const u = ctx.user;
+  lines.push(`  probed as     ${u.name ?? `uid ${u.uid}`} (uid ${u.uid}, gid ${u.gid}, groups ${u.groups.join(',') || 'none'}) from ${u.source}`);
+  if (ctx.capabilities !== null) lines.push(`  capabilities  ${ctx.capabilities.join(' ') || 'none'}`);
+  if (ctx.memlock) lines.push(`  memlock       ${limitText(ctx.memlock.soft)} (hard ${limitText(ctx.memlock.hard)}) from ${ctx.memlock.source}`);
+  if (ctx.seccomp) {
+    const s = ctx.seccomp;
+    lines.push(`  seccomp       ${s.source === 'oci-profile' ? 'profile' : 'SystemCallFilter= of'} ${s.path}: default ${s.defaultAction}, applied with ${s.library ?? 'libseccomp'}`);
+    for (const v of s.ioUring) {
+      const by = v.by === 'default' ? 'the default action' : v.by === 'conditional' ? `${v.rules.join(', ')} when its arguments match, else ${v.otherwise ?? '?'}` : v.rules[0] ?? 'a rule';
+      lines.push(`                ${v.syscall.padEnd(18)} ${v.action} (${by})`);
+    }
+  }
+  if (ctx.systemdUnit) lines.push(`  systemd unit  ${ctx.systemdUnit.path}${ctx.systemdUnit.dropIns.length ? ` + ${ctx.systemdUnit.dropIns.length} drop-in(s)` : ''}`);
+  for (const note of ctx.notes) lines.push(`  note          ${note}`);
+  return lines;
+}
+
 export function renderHuman(report: Report, options: HumanOptions): string {
   const c = new Chalk({ level: options.color ? 1 : 0 });
   const width = Math.max(60, options.width ?? 110);
@@ -119,6 +151,7 @@ export function renderHuman(report: Report, options: HumanOptions): string {
   lines.push(`  kernel        ${h.kernelRelease} (${h.kernelVersion}) ${h.arch}`);
   lines.push(`  distribution  ${h.distribution ?? 'unknown'}`);
   lines.push(`  started       ${report.startedAt}, took ${report.durationMs} ms`);
+  for (const line of contextLines(report.context)) lines.push(line);
   lines.push('');
 
   const statusWidth = 8;

@@ -86,6 +86,7 @@ export function projectReport(r: Report): Report {
     durationMs: r.durationMs,
     verdict: r.verdict,
     exitCode: r.exitCode,
+    ...(r.context ? { context: projectFact(r.context as unknown as FactValue) as unknown as Report['context'] } : {}),
     probes: r.probes.map(projectProbe),
   };
   if (r.gate) out.gate = projectGate(r.gate);
