@@ -9,6 +9,7 @@ import type { ContextReport } from './context/service-context.js';
 import { collectHostInfo, toolInfo } from './host.js';
 import { probesFor } from './probes/index.js';
 import { killedProbeReason } from './probes/reasons.js';
+import { remediationInContext } from './probes/remediation.js';
 import { dependencySkip, probeResult, runProbe } from './probes/result.js';
 import type { CheckOptions, ProbeSpec } from './probes/spec.js';
 import type { ProbeResult, Report } from './types.js';
@@ -180,7 +181,7 @@ function runChild(specs: ProbeSpec[], options: CheckOptions, soFar: ProbeResult[
 }
 
 /** The failure result of the probe that was running (or about to run) when its child ended badly. */
-function deathResult(spec: ProbeSpec, outcome: ChildOutcome): ProbeResult {
+function deathResult(spec: ProbeSpec, outcome: ChildOutcome, options: CheckOptions, results: Map<string, ProbeResult>): ProbeResult {
   const stderr = outcome.stderr.trim();
   const facts: Record<string, string | number | boolean | null | string[]> = {
     signal: outcome.signal,
@@ -214,6 +215,7 @@ function deathResult(spec: ProbeSpec, outcome: ChildOutcome): ProbeResult {
       reason,
       errno: null,
       facts,
+      remediation: remediationInContext(reason, options.context, results.get('environment')),
     });
   } else {
     if (outcome.spawnError) facts.error = outcome.spawnError;
@@ -252,7 +254,7 @@ async function runKernelProbes(
     if (remaining.length === 0) break;
     // The child ended before finishing: the running probe (or, if none had started, the next one) takes the blame.
     const victim = remaining.find((s) => s.id === outcome.runningId) ?? remaining[0]!;
-    results.set(victim.id, deathResult(victim, outcome));
+    results.set(victim.id, deathResult(victim, outcome, options, results));
     remaining = remaining.filter((s) => s.id !== victim.id);
   }
 }

@@ -120,3 +120,14 @@ test('the requirement name tables agree with the addon\'s own ABI header (native
     if (name !== 'LAST') assert.ok(OPCODES.includes(name), `op ${name} missing from gate names`);
   }
 });
+
+test('a report made in a service context (--user, --memlock, --seccomp-profile) validates, context included', { skip: process.getuid?.() !== 0 ? '--user needs root' : false }, () => {
+  const run = cli(['check', '--json', '--no-bench', '--user', 'nobody', '--memlock', '64K', '--seccomp-profile', join(ROOT, 'fixtures', 'seccomp', 'base-allow.json')]);
+  assert.ok(run.status !== null && [0, 1, 2, 3].includes(run.status), `exit ${run.status}: ${run.stderr}`);
+  const doc = JSON.parse(run.stdout) as { context?: { asInvoked: boolean; seccomp: unknown } };
+  assert.deepEqual(validatorFor()(doc), []);
+  assert.equal(doc.context?.asInvoked, false);
+  assert.notEqual(doc.context?.seccomp, null);
+  // The context object is closed: a misspelt key must not validate.
+  assert.notDeepEqual(validatorFor()({ ...doc, context: { ...doc.context, asInvokd: true } }), []);
+});

@@ -1,11 +1,9 @@
 // Failure paths through the io_uring sysctls (kernel >= 6.6): io_uring_disabled=2, =1 without the group, =1 with it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { CLI_PATH, ROOT, describeRun, probeById, runCheckHuman, runCheckJson } from './helpers/launcher.js';
+import { CLI_PATH, describeRun, nobodyReadableCli, probeById, runCheckHuman, runCheckJson } from './helpers/launcher.js';
 
 const DISABLED_SYSCTL = '/proc/sys/kernel/io_uring_disabled';
 const GROUP_SYSCTL = '/proc/sys/kernel/io_uring_group';
@@ -61,46 +59,10 @@ describe(
       nobodyUid = idOf('-u', 'nobody');
       nobodyGid = idOf('-g', 'nobody');
       asNobody = ['setpriv', `--reuid=${nobodyUid}`, `--regid=${nobodyGid}`, '--clear-groups', '--'];
-      nobodyCli = nobodyReadableCli();
+      const staged = nobodyReadableCli(asNobody);
+      nobodyCli = staged.cliPath;
+      stagedRoot = staged.stagedRoot;
     });
-
-    /** true when user nobody can read every path (run as nobody, from /) */
-    function nobodyCanRead(paths: string[]): { ok: boolean; why: string } {
-      const access = spawnSync(
-        asNobody[0] as string,
-        [...asNobody.slice(1), process.execPath, '-e',
-          'const fs=require("fs");for(const p of process.argv.slice(1))fs.accessSync(p,fs.constants.R_OK)',
-          ...paths],
-        { encoding: 'utf8', cwd: '/' },
-      );
-      return { ok: access.status === 0, why: access.stderr.trim().split('\n').slice(-3).join(' ') };
-    }
-
-    /**
-     * The CLI as user nobody can run it: the repo's own dist/ when nobody can read it, its build/ and
-     * node_modules/ in place; otherwise (a checkout under /root, say) a world-readable copy of the
-     * package's runtime files in the temp dir, with the same layout.
-     */
-    function nobodyReadableCli(): string {
-      const needed = (root: string) => [
-        join(root, 'dist', 'bin', 'uring-probe.js'),
-        join(root, 'dist', 'src', 'child'),
-        join(root, 'build', 'Release', 'uring_probe.node'),
-        join(root, 'node_modules', 'yargs', 'package.json'),
-        join(root, 'package.json'),
-      ];
-      if (nobodyCanRead(needed(ROOT)).ok) return CLI_PATH;
-      stagedRoot = mkdtempSync(join(tmpdir(), 'uring-probe-nobody-'));
-      chmodSync(stagedRoot, 0o755);
-      for (const part of ['package.json', 'dist', join('build', 'Release'), 'node_modules']) {
-        cpSync(join(ROOT, part), join(stagedRoot, part), { recursive: true });
-      }
-      const chmod = spawnSync('chmod', ['-R', 'a+rX', stagedRoot], { encoding: 'utf8' });
-      assert.equal(chmod.status, 0, chmod.stderr);
-      const check = nobodyCanRead(needed(stagedRoot));
-      assert.ok(check.ok, `user nobody cannot read the CLI, even in the copy ${stagedRoot}: ${check.why}`);
-      return join(stagedRoot, 'dist', 'bin', 'uring-probe.js');
-    }
 
     after(() => {
       if (original) writeSysctls(original);

@@ -33,6 +33,9 @@ export interface ContextApply {
   bpfBase64: string | null;
   /** RLIMIT_MEMLOCK in bytes (decimal) or 'infinity'; null = inherited */
   memlock: { soft: string; hard: string } | null;
+  /** where the filter came from, for remediation text */
+  seccompSource: 'oci-profile' | 'systemd-unit' | null;
+  seccompPath: string | null;
 }
 
 export interface SeccompContextReport {
@@ -350,6 +353,8 @@ export function resolveServiceContext(req: ServiceContextRequest): ResolvedConte
       capsMask: capabilities !== null ? capsMask(capabilities) : null,
       bpfBase64,
       memlock,
+      seccompSource: seccomp?.source ?? null,
+      seccompPath: seccomp?.path ?? null,
     },
     report: {
       asInvoked: !requested(req),

@@ -8,6 +8,7 @@ import { namesOfBits } from './ring-setup.js';
 import type { ProbeSpec } from './spec.js';
 import { refusalContextFrom } from './environment.js';
 import { setupRefusalReason } from './reasons.js';
+import { remediationInContext } from './remediation.js';
 
 /** One datagram of each size through Sendmsg (8 = the addon's header of magic + sequence; 65507 = the largest IPv4 UDP payload), then a batch. */
 export const LOOPBACK_SIZES = [8, 64, 512, 1400, 8000, 65507];
@@ -105,7 +106,14 @@ export const loopbackProbe: ProbeSpec = {
     const decisive = mismatch ?? verdicts.find((v) => v.reason !== null);
     const summary = verdicts.map((v) => v.text).join('; ');
     if (decisive) {
-      return probeResult(spec, { status: 'fail', summary, reason: decisive.reason, errno: decisive.errno, facts });
+      return probeResult(spec, {
+        status: 'fail',
+        summary,
+        reason: decisive.reason,
+        errno: decisive.errno,
+        facts,
+        remediation: remediationInContext(decisive.reason, ctx.options.context, ctx.results.get('environment'), ctx.results.get('memlock')),
+      });
     }
     return probeResult(spec, { status: 'pass', summary: `${summary} (Sendmsg of sizes ${LOOPBACK_SIZES.join('/')}, SendmsgBatch of ${LOOPBACK_BATCH}, receive pool; Recvmsg of 1400)`, facts });
   },

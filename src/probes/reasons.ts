@@ -56,12 +56,14 @@ export function setupRefusalReason(errno: string, ctx: RefusalContext, atMinimum
 }
 
 /**
- * The signal that killed a probe: SIGSYS in an io_uring syscall (the breadcrumb page says which),
- * or during ring-setup, means a seccomp filter that kills.
+ * The signal that killed a probe: SIGSYS during ring-setup, or in io_uring_setup/io_uring_enter
+ * anywhere (the breadcrumb page says which syscall), means a seccomp filter that kills what the
+ * seed's data path needs. A kill elsewhere (e.g. a register opcode only a later probe tries) only
+ * means that probe could not finish.
  */
 export function killedProbeReason(probeId: string, signal: string | null, lastSyscall: string | null = null): ReasonCode {
   if (signal !== 'SIGSYS') return 'PROBE_KILLED';
-  if (probeId === 'ring-setup' || (lastSyscall !== null && lastSyscall.startsWith('io_uring_'))) return 'SECCOMP_BLOCKED';
+  if (probeId === 'ring-setup' || lastSyscall === 'io_uring_setup' || lastSyscall === 'io_uring_enter') return 'SECCOMP_BLOCKED';
   return 'PROBE_KILLED';
 }
 
@@ -86,8 +88,9 @@ export const REMEDIATION: Record<ReasonCode, string> = {
     'The sandbox this runs in refuses io_uring with EOPNOTSUPP (managed Kubernetes, gVisor and similar). ' +
     'Ask the platform to allow io_uring for this workload, or keep the epoll path there.',
   MEMLOCK_LIMIT:
-    'io_uring_setup fails with ENOMEM even at the smallest ring: on kernels <= 5.11 rings count against RLIMIT_MEMLOCK. ' +
-    'Raise the limit (systemd: LimitMEMLOCK=, or /etc/security/limits.conf memlock) or use a kernel >= 5.12.',
+    'io_uring_setup fails with ENOMEM even at the smallest ring: ring memory is charged to the user\'s RLIMIT_MEMLOCK, and whether it is depends on the kernel ' +
+    '(the memlock probe measures it: Debian 6.1 and 6.12 do not charge, 6.18 charges callers without CAP_IPC_LOCK). ' +
+    'Raise the service\'s limit (systemd: LimitMEMLOCK=, containers: --ulimit memlock=, /etc/security/limits.conf memlock) or grant CAP_IPC_LOCK.',
   UNKNOWN:
     'io_uring was refused for a reason this tool could not attribute. ' +
     'Check the errno against the kernel\'s io_uring_setup(2) man page, dmesg and the audit log.',
@@ -96,7 +99,7 @@ export const REMEDIATION: Record<ReasonCode, string> = {
     'It works; a kernel >= 5.19 removes the fallback.',
   RING_SHRUNK:
     'io_uring_setup or mapping the ring returned ENOMEM, so the ring was halved below the requested entries. ' +
-    'On kernels <= 5.11 raise RLIMIT_MEMLOCK (systemd: LimitMEMLOCK=); on newer kernels, where rings no longer count against it, look for memory pressure or pinned memory.',
+    'If the memlock probe found ring memory charged to this user, raise RLIMIT_MEMLOCK (systemd: LimitMEMLOCK=) to the size it gives; if not, look for memory pressure or pinned memory.',
   NO_WORKER_LIMIT:
     'IORING_REGISTER_IOWQ_MAX_WORKERS was refused (kernel < 5.15): io-wq workers are unbounded and may grow to many threads under load. ' +
     'Use a kernel >= 5.15 to bound them.',
@@ -105,7 +108,7 @@ export const REMEDIATION: Record<ReasonCode, string> = {
     'A kernel >= 5.4 needs one mapping fewer per ring.',
   POOL_TRUNCATED:
     'The receive ring is smaller than the receive pool, so not every pooled RECVMSG can be queued at once. ' +
-    'Raise RLIMIT_MEMLOCK so the full ring can be created, or lower the pool size.',
+    'Raise RLIMIT_MEMLOCK so the full ring can be created (the memlock probe gives the size), or lower the pool size.',
   OPCODE_MISSING:
     'The kernel does not support IORING_OP_SENDMSG/RECVMSG (added in 5.3), which the data path needs. ' +
     'Use a kernel >= 5.3 (better >= 5.19), or keep the epoll path.',

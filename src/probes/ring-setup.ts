@@ -4,6 +4,7 @@ import { loadAddon, type AbiInfo, type NativeAttempt, type RingLadderResult } fr
 import type { FactValue, Facts, ProbeResult, ReasonCode, SetupAttempt } from '../types.js';
 import { refusalContextFrom } from './environment.js';
 import { setupRefusalReason } from './reasons.js';
+import { remediationInContext } from './remediation.js';
 import { hex, probeResult, resultName } from './result.js';
 import type { ProbeSpec } from './spec.js';
 
@@ -129,7 +130,7 @@ export const ringSetupProbe: ProbeSpec = {
           errno,
           facts,
           attempts,
-          ...(reason === 'MEMLOCK_LIMIT' && ctx.results.get('memlock')?.remediation ? { remediation: ctx.results.get('memlock')!.remediation } : {}),
+          remediation: remediationInContext(reason, ctx.options.context, ctx.results.get('environment'), ctx.results.get('memlock')),
         });
       }
     }
@@ -166,10 +167,9 @@ export const ringSetupProbe: ProbeSpec = {
     const main = order.find((code) => warnings.some((w) => w.reason === code)) ?? 'FLAGS_FALLBACK';
     facts.fallbacks = warnings.map((w) => w.reason);
     const failedAttempt = [...send.attempts, ...recv.attempts].find((a) => a.res < 0);
-    const memlockAdvice = main === 'RING_SHRUNK' ? ctx.results.get('memlock')?.remediation ?? null : null;
     return probeResult(spec, {
       status: 'warn',
-      ...(memlockAdvice ? { remediation: memlockAdvice } : {}),
+      remediation: remediationInContext(main, ctx.options.context, ctx.results.get('environment'), ctx.results.get('memlock')),
       summary: `${warnings.map((w) => w.text).join('; ')} (${accepted})`,
       reason: main,
       errno: failedAttempt ? errnoName(failedAttempt.res) : null,

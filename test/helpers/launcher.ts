@@ -1,7 +1,8 @@
 // Test harness: builds the seccomp launcher on demand and runs the built CLI under it (or any prefix), parsing its JSON.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProbeResult, Report } from '../../src/types.js';
@@ -150,4 +151,43 @@ export function runUnderLauncher(rules: string[], program: string, args: string[
   });
   if (result.error) throw new Error(`launcher: ${command.join(' ')} failed to run: ${result.error.message}`);
   return { command, status: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** true when the user `asUser` runs as (a setpriv prefix) can read every path, from / */
+function canRead(asUser: string[], paths: string[]): { ok: boolean; why: string } {
+  const access = spawnSync(
+    asUser[0] as string,
+    [...asUser.slice(1), process.execPath, '-e',
+      'const fs=require("fs");for(const p of process.argv.slice(1))fs.accessSync(p,fs.constants.R_OK)',
+      ...paths],
+    { encoding: 'utf8', cwd: '/' },
+  );
+  return { ok: access.status === 0, why: access.stderr.trim().split('\n').slice(-3).join(' ') };
+}
+
+/**
+ * The CLI as another user (a setpriv prefix) can run it: the repo's own dist/ when that user can
+ * read it, its build/ and node_modules/ in place; otherwise (a checkout under /root, say) a
+ * world-readable copy of the package's runtime files in the temp dir, with the same layout.
+ * `stagedRoot` is that copy (the caller removes it), null when none was needed.
+ */
+export function nobodyReadableCli(asUser: string[]): { cliPath: string; stagedRoot: string | null } {
+  const needed = (root: string): string[] => [
+    join(root, 'dist', 'bin', 'uring-probe.js'),
+    join(root, 'dist', 'src', 'child'),
+    join(root, 'build', 'Release', 'uring_probe.node'),
+    join(root, 'node_modules', 'yargs', 'package.json'),
+    join(root, 'package.json'),
+  ];
+  if (canRead(asUser, needed(ROOT)).ok) return { cliPath: CLI_PATH, stagedRoot: null };
+  const stagedRoot = mkdtempSync(join(tmpdir(), 'uring-probe-nobody-'));
+  chmodSync(stagedRoot, 0o755);
+  for (const part of ['package.json', 'dist', join('build', 'Release'), 'node_modules', 'schema', 'fixtures']) {
+    if (existsSync(join(ROOT, part))) cpSync(join(ROOT, part), join(stagedRoot, part), { recursive: true });
+  }
+  const chmod = spawnSync('chmod', ['-R', 'a+rX', stagedRoot], { encoding: 'utf8' });
+  if (chmod.status !== 0) throw new Error(`chmod -R a+rX ${stagedRoot}: ${chmod.stderr}`);
+  const check = canRead(asUser, needed(stagedRoot));
+  if (!check.ok) throw new Error(`the other user cannot read the CLI, even in the copy ${stagedRoot}: ${check.why}`);
+  return { cliPath: join(stagedRoot, 'dist', 'bin', 'uring-probe.js'), stagedRoot };
 }
