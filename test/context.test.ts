@@ -81,7 +81,7 @@ describe('--user and --memlock: the service user under its memlock limit', { ski
     }
   });
 
-  it('a limit below the pair shrinks the ring: RING_SHRUNK with the measured numbers and a LimitMEMLOCK= to set', (t) => {
+  it('a limit one page below the pair: the memlock probe warns with the measured numbers and a LimitMEMLOCK= to set; the ladder shrinks or gives up', (t) => {
     const probe = check(['--user', 'nobody', '--memlock', '64K']);
     const facts = chargedOrSkip(t, probe);
     if (!facts) return;
@@ -93,7 +93,7 @@ describe('--user and --memlock: the service user under its memlock limit', { ski
     assert.equal(run.status, run.report.exitCode);
     const memlock = probeById(run.report, 'memlock');
     assert.equal(memlock.status, 'warn', memlock.summary);
-    assert.equal(memlock.reason, 'RING_SHRUNK');
+    assert.equal(memlock.reason, 'MEMLOCK_LIMIT');
     assert.match(memlock.summary, new RegExp(`needs ${Math.ceil(pair / 1024)} KiB`));
     assert.match(memlock.remediation ?? '', /LimitMEMLOCK=\d+K/);
     const ring = probeById(run.report, 'ring-setup');
@@ -104,7 +104,7 @@ describe('--user and --memlock: the service user under its memlock limit', { ski
     assert.notEqual(run.report.verdict, 'compatible');
   });
 
-  it('a limit exactly at the pair fits; two pages is not even the minimum pair: MEMLOCK_LIMIT, incompatible (exit 2)', (t) => {
+  it('a limit exactly at the pair fits; one page is not even one minimum ring: MEMLOCK_LIMIT, incompatible (exit 2)', (t) => {
     const probe = check(['--user', 'nobody', '--memlock', '64K']);
     const facts = chargedOrSkip(t, probe);
     if (!facts) return;
@@ -114,14 +114,14 @@ describe('--user and --memlock: the service user under its memlock limit', { ski
     assert.equal(probeById(fits.report, 'ring-setup').status, 'pass', probeById(fits.report, 'ring-setup').summary);
     assert.equal(probeById(fits.report, 'loopback').status, 'pass', probeById(fits.report, 'loopback').summary);
 
-    const tiny = check(['--user', 'nobody', '--memlock', String(2 * (facts.pageSize as number))]);
+    const tiny = check(['--user', 'nobody', '--memlock', String(facts.pageSize as number)]);
     assert.equal(tiny.status, 2, describeRun(tiny));
     const memlock = probeById(tiny.report, 'memlock');
     assert.equal(memlock.status, 'fail');
     assert.equal(memlock.reason, 'MEMLOCK_LIMIT');
     const ring = probeById(tiny.report, 'ring-setup');
     assert.equal(ring.reason, 'MEMLOCK_LIMIT', ring.summary);
-    assert.match(ring.summary, /needs \d+ KiB of locked memory, limit 8 KiB/);
+    assert.match(ring.summary, /needs \d+ KiB of locked memory, limit 4 KiB/);
     assert.doesNotMatch(ring.remediation ?? '', /5\.12/, 'no version folklore: what was measured');
   });
 

@@ -26,7 +26,7 @@ export interface ServiceContextRequest {
 
 /** What the probe child applies to its kernel thread and process. Plain data. */
 export interface ContextApply {
-  ids: { uid: number; gid: number; groups: number[] } | null;
+  ids: { uid: number; gid: number; groups: number[]; name: string | null } | null;
   /** effective = permitted capability mask, decimal u64; null = leave as the tool runs */
   capsMask: string | null;
   /** compiled seccomp program (struct sock_filter[]) in base64; null = no filter */
@@ -267,7 +267,7 @@ export function resolveServiceContext(req: ServiceContextRequest): ResolvedConte
     }
     if (!groups.includes(gid)) groups.unshift(gid);
     groups = [...new Set(groups)];
-    ids = { uid, gid, groups };
+    ids = { uid, gid, groups, name: entry?.name ?? null };
     userReport = { name: entry?.name ?? null, uid, gid, groups, source: userSource };
   } else {
     userReport = {

@@ -108,7 +108,8 @@ export const memlockProbe: ProbeSpec = {
       f.softLimit = target.soft === 'infinity' ? 'infinity' : Number(target.soft);
       f.hardLimit = target.hard === 'infinity' ? 'infinity' : Number(target.hard);
     }
-    const who = ctx.options.context?.ids ? `uid ${ctx.options.context.ids.uid}` : 'this user';
+    const ids = ctx.options.context?.ids;
+    const who = ids ? ids.name ?? `uid ${ids.uid}` : 'this user';
     const facts: Facts = {
       charged: f.charged,
       chargeTest: m.chargeTestRes === 0 ? 'accepted at a zero limit' : errnoName(m.chargeTestRes),
@@ -164,16 +165,16 @@ export const memlockProbe: ProbeSpec = {
     const use = f.inUseBytes !== null ? `, ${kib(f.inUseBytes)} already locked by ${who}` : '';
     const summary = `charged to ${who}: ${pair} (${f.costSource === 'scan' ? 'measured' : 'from the ring geometry'}); limit ${limitText(soft)}${use}`;
     if (fits) return probeResult(spec, { status: 'pass', summary: `${summary}: fits`, facts });
-    // Does even the smallest ring fit? The ladder halves down to MIN_ENTRIES.
-    const page = m.pageSize;
-    const minimum = 4 * page; // two 8-entry rings, one page of ring and one of SQEs each
-    const minimumFits = minimum + (f.inUseBytes ?? 0) <= softBytes;
+    // The pair does not fit. How the seed's ladder copes (a smaller send ring, a smaller receive
+    // ring, or giving up) is what ring-setup finds out for real; here: can even one ring of the
+    // ladder's minimum size be created (one page of ring and one of SQEs)?
+    const minimumFits = 2 * m.pageSize + (f.inUseBytes ?? 0) <= softBytes;
     return probeResult(spec, {
       status: minimumFits ? 'warn' : 'fail',
       summary: minimumFits
-        ? `${summary}: does not fit, so the seed halves its rings (RING_SHRUNK)`
-        : `${summary}: not even two ${MIN_ENTRIES}-entry rings fit`,
-      reason: minimumFits ? 'RING_SHRUNK' : 'MEMLOCK_LIMIT',
+        ? `${summary}: does not fit, so the seed's ladder has to halve its rings or give up (ring-setup shows which)`
+        : `${summary}: not even one ${MIN_ENTRIES}-entry ring fits`,
+      reason: 'MEMLOCK_LIMIT',
       errno: 'ENOMEM',
       facts,
       remediation: memlockRemediation(f, who),
