@@ -8,6 +8,7 @@ import { decodeCapabilities, refusalContextFrom } from '../src/probes/environmen
 import { killedProbeReason, REMEDIATION, setupRefusalReason, type RefusalContext } from '../src/probes/reasons.js';
 import { dependencySkip, probeResult, runProbe } from '../src/probes/result.js';
 import { ladderAttempts, namesOfBits } from '../src/probes/ring-setup.js';
+import { memlockFigures, suggestedLimit } from '../src/probes/memlock.js';
 import { DEFAULT_CHECK_OPTIONS, type ProbeSpec } from '../src/probes/spec.js';
 import { renderHuman } from '../src/report/human.js';
 import { renderJson } from '../src/report/json.js';
@@ -267,5 +268,33 @@ describe('renderHuman', () => {
     assert.match(text, /send\.finalEntries: 32/);
     assert.match(text, /signal: SIGSYS/);
     assert.match(text, /exitCode: -/);
+  });
+});
+
+describe('memlock figures: thresholds -> costs, use and the LimitMEMLOCK= to suggest', () => {
+  const base = {
+    res: 0, stage: '', pageSize: 4096, softLimit: 65536, hardLimit: 65536, chargeTestRes: -12, scanned: true, scanRes: 0,
+    scanLimitPages: 16, sendThreshold: 0, pairThreshold: 0, thirdThreshold: 0, attempts: 0, scanUs: 0, sendGeometryPages: 7, recvGeometryPages: 2,
+  } as const;
+  it('three thresholds give the send and receive costs and what the user already had locked', () => {
+    // use 3 pages; send 7; recv 2: send fits at 10, the pair at 12, a second send ring at 19.
+    const f = memlockFigures({ ...base, sendThreshold: 10, pairThreshold: 12, thirdThreshold: 19 });
+    assert.equal(f.charged, true);
+    assert.equal(f.costSource, 'scan');
+    assert.equal(f.sendBytes, 7 * 4096);
+    assert.equal(f.recvBytes, 2 * 4096);
+    assert.equal(f.pairBytes, 9 * 4096);
+    assert.equal(f.inUseBytes, 3 * 4096);
+    assert.equal(suggestedLimit(f), 65536, '12 pages, rounded up to 64 KiB');
+  });
+  it('a scan cut short by the limit falls back to the kernel\'s ring geometry, and still reads the use off a found send threshold', () => {
+    const f = memlockFigures({ ...base, scanRes: -12, sendThreshold: 8, pairThreshold: 0, thirdThreshold: 0 });
+    assert.equal(f.costSource, 'geometry');
+    assert.equal(f.pairBytes, 9 * 4096);
+    assert.equal(f.inUseBytes, 4096);
+  });
+  it('accepted at a zero limit is "not charged"; another errno is "cannot tell"', () => {
+    assert.equal(memlockFigures({ ...base, chargeTestRes: 0 }).charged, false);
+    assert.equal(memlockFigures({ ...base, chargeTestRes: -1 }).charged, null);
   });
 });

@@ -271,7 +271,7 @@ export function resolveServiceContext(req: ServiceContextRequest): ResolvedConte
     userReport = { name: entry?.name ?? null, uid, gid, groups, source: userSource };
   } else {
     userReport = {
-      name: process.env.USER ?? null,
+      name: passwdEntry(String(process.getuid?.() ?? -1))?.name ?? null,
       uid: process.getuid?.() ?? -1,
       gid: process.getgid?.() ?? -1,
       groups: process.getgroups?.() ?? [],

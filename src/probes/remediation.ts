@@ -34,15 +34,15 @@ function seccompRemediation(context: ContextApply | null, container: ContainerIn
     );
   }
   if (context?.seccompSource === 'oci-profile') {
-    const least =
-      `The seccomp profile ${context.seccompPath ?? ''} does not allow ${SYSCALLS}: ` +
-      `\`uring-probe seccomp-profile --from ${context.seccompPath ?? 'PROFILE.json'} -o io_uring-profile.json\` writes the least change (those three allowed, nothing else).`;
+    const path = context.seccompPath ?? 'PROFILE.json';
     // Probing a container's profile from the host: give the container forms anyway.
     const info: ContainerInfo = container?.inContainer
       ? container
       : { inContainer: null, runtime: null, orchestrator: null, cgroupVersion: null, cgroupPath: null, containerId: null, evidence: [], cannotTell: null };
-    const how = containerRemediation(info, 'seccomp');
-    return how ? `${least} ${how.replace(/^Could not tell whether this is a container; if it is:\s*/, 'Then: ')}` : least;
+    const how = (containerRemediation(info, 'seccomp') ?? '')
+      .replace(/^Could not tell whether this is a container; if it is:\s*/, '')
+      .replaceAll('<current profile>', path);
+    return `The seccomp profile ${path} does not allow ${SYSCALLS}. ${how}`.trim();
   }
   if (container && container.inContainer !== false) return containerRemediation(container, 'seccomp');
   return null;
