@@ -583,12 +583,21 @@ Napi::Value Loopback(const Napi::CallbackInfo& info) {
 // ---------------------------------------------------------------------------
 runctx::Context gWho;  // ids and caps of the configured context (for the memlock probe)
 
+// A TypeError thrown from a synchronous function: "<fn>: <message>".
+Napi::Value ThrowTypeError(Napi::Env env, const char* fn, const std::string& message) {
+  Napi::TypeError::New(env, std::string(fn) + ": " + message).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+Napi::Array StringArray(Napi::Env env, const std::vector<std::string>& items) {
+  Napi::Array a = Napi::Array::New(env, items.size());
+  for (size_t i = 0; i < items.size(); i++) a.Set(static_cast<uint32_t>(i), items[i]);
+  return a;
+}
+
 Napi::Value SetBreadcrumbFd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsNumber()) {
-    Napi::TypeError::New(env, "setBreadcrumbFd: fd must be a number").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (info.Length() < 1 || !info[0].IsNumber()) return ThrowTypeError(env, "setBreadcrumbFd", "fd must be a number");
   return Napi::Number::New(env, breadcrumb::Attach(info[0].As<Napi::Number>().Int32Value()));
 }
 
@@ -640,10 +649,7 @@ bool ParseAction(const Napi::Value& v, seccompc::Action* out) {
 // compileSeccomp(spec): a FilterSpec (src/context/filter-spec.ts) -> BPF via libseccomp.
 Napi::Value CompileSeccomp(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto fail = [&](const std::string& m) {
-    Napi::TypeError::New(env, "compileSeccomp: " + m).ThrowAsJavaScriptException();
-    return env.Undefined();
-  };
+  auto fail = [&](const std::string& m) { return ThrowTypeError(env, "compileSeccomp", m); };
   if (info.Length() < 1 || !info[0].IsObject()) return fail("spec must be an object");
   Napi::Object spec = info[0].As<Napi::Object>();
   seccompc::Spec in;
@@ -699,12 +705,8 @@ Napi::Value CompileSeccomp(const Napi::CallbackInfo& info) {
   o.Set("library", c.library);
   o.Set("bpf", c.bpf.empty() ? env.Null()
                              : static_cast<Napi::Value>(Napi::Buffer<uint8_t>::Copy(env, c.bpf.data(), c.bpf.size())));
-  Napi::Array unknown = Napi::Array::New(env, c.unknownSyscalls.size());
-  for (size_t i = 0; i < c.unknownSyscalls.size(); i++) unknown.Set(static_cast<uint32_t>(i), c.unknownSyscalls[i]);
-  o.Set("unknownSyscalls", unknown);
-  Napi::Array skipped = Napi::Array::New(env, c.skipped.size());
-  for (size_t i = 0; i < c.skipped.size(); i++) skipped.Set(static_cast<uint32_t>(i), c.skipped[i]);
-  o.Set("skipped", skipped);
+  o.Set("unknownSyscalls", StringArray(env, c.unknownSyscalls));
+  o.Set("skipped", StringArray(env, c.skipped));
   return o;
 }
 
@@ -712,10 +714,7 @@ Napi::Value CompileSeccomp(const Napi::CallbackInfo& info) {
 // {res, stage}. RLIMIT_MEMLOCK is set apart (setMemlock), after the memlock probe measured.
 Napi::Value SetContext(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto fail = [&](const std::string& m) {
-    Napi::TypeError::New(env, "setContext: " + m).ThrowAsJavaScriptException();
-    return env.Undefined();
-  };
+  auto fail = [&](const std::string& m) { return ThrowTypeError(env, "setContext", m); };
   if (info.Length() < 1 || !info[0].IsObject()) return fail("options must be an object");
   Napi::Object o = info[0].As<Napi::Object>();
   runctx::Context ctx;
@@ -767,11 +766,8 @@ Napi::Value SetContext(const Napi::CallbackInfo& info) {
 Napi::Value SetMemlock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint64_t s = 0, h = 0;
-  if (info.Length() < 2 || !ParseU64(info[0], true, &s) || !ParseU64(info[1], true, &h) || s > h) {
-    Napi::TypeError::New(env, "setMemlock: soft and hard must be decimal strings or 'infinity', soft <= hard")
-        .ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (info.Length() < 2 || !ParseU64(info[0], true, &s) || !ParseU64(info[1], true, &h) || s > h)
+    return ThrowTypeError(env, "setMemlock", "soft and hard must be decimal strings or 'infinity', soft <= hard");
   struct rlimit rl = {s == UINT64_MAX ? RLIM_INFINITY : static_cast<rlim_t>(s),
                       h == UINT64_MAX ? RLIM_INFINITY : static_cast<rlim_t>(h)};
   return Napi::Number::New(env, setrlimit(RLIMIT_MEMLOCK, &rl) < 0 ? -errno : 0);
