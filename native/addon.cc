@@ -12,6 +12,7 @@
 
 #include "abi.h"
 #include "breadcrumb.h"
+#include "errno_name.h"
 #include "memlock_probe.h"
 #include "probe_ops.h"
 #include "ring_ledger.h"
@@ -30,10 +31,7 @@ namespace {
 // ---------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------
-std::string ErrnoName(int err) {
-  const char* name = strerrorname_np(err);
-  return name ? std::string(name) : std::string("E") + std::to_string(err);
-}
+std::string ErrnoName(int err) { return errname::Name(err); }
 
 // A Node-style error: message "<syscall>: <strerror>", code 'EINVAL', errno -22, syscall.
 Napi::Error NodeError(Napi::Env env, const char* syscall, int negErrno) {

@@ -219,11 +219,17 @@ export interface Addon {
 const here = dirname(fileURLToPath(import.meta.url));
 const packageRoot = resolve(here, '..', '..'); // dist/src -> package root
 
-/** Paths the loader tries, in order. */
+/**
+ * Where the addon may come from, in the order node-gyp-build tries them: a local build
+ * (build/Release, build/Debug: `npm install` from source, or a developer's tree), then the
+ * prebuilt Node-API addon shipped in the package (prebuilds/linux-x64/uring-probe.napi.node,
+ * built on glibc 2.31 so it loads on Debian 11 and later). Node-API: one binary for every Node.
+ */
 export function addonCandidates(): string[] {
   return [
     join(packageRoot, 'build', 'Release', 'uring_probe.node'),
     join(packageRoot, 'build', 'Debug', 'uring_probe.node'),
+    join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, 'uring-probe.napi.node'),
   ];
 }
 
@@ -236,26 +242,42 @@ export class AddonLoadError extends Error {
 
 let cached: Addon | null = null;
 
+/** A hook for packagings that carry the addon elsewhere (the single executable): returns it, or null. */
+let embeddedLoader: (() => Addon | null) | null = null;
+export function setEmbeddedAddonLoader(loader: () => Addon | null): void {
+  embeddedLoader = loader;
+}
+
 export function loadAddon(): Addon {
   if (cached) return cached;
+  const embedded = embeddedLoader?.();
+  if (embedded) {
+    cached = embedded;
+    return cached;
+  }
   const require = createRequire(import.meta.url);
   const tried = addonCandidates();
-  const errors: string[] = [];
-  for (const path of tried) {
-    if (!existsSync(path)) {
-      errors.push(`${path}: not found`);
-      continue;
-    }
-    try {
-      cached = require(path) as Addon;
-      return cached;
-    } catch (err) {
-      errors.push(`${path}: ${(err as Error).message}`);
-    }
+  let path: string;
+  try {
+    const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
+    path = nodeGypBuild.resolve(packageRoot);
+  } catch (err) {
+    const present = tried.filter((p) => existsSync(p));
+    throw new AddonLoadError(
+      `the native addon could not be found (${present.length ? present.join(', ') : 'none of ' + tried.join(', ')}: ` +
+        `${(err as Error).message.split('\n')[0]}); reinstall uring-probe (the package ships a prebuilt addon for linux-x64), ` +
+        'or build it from source with `npm rebuild uring-probe` (needs python3, make and g++)',
+      tried,
+    );
   }
-  throw new AddonLoadError(
-    `the native addon could not be loaded (${errors.join('; ')}); ` +
-      'rebuild it with `npm rebuild uring-probe` (needs python3, make and g++)',
-    tried,
-  );
+  try {
+    cached = require(path) as Addon;
+    return cached;
+  } catch (err) {
+    throw new AddonLoadError(
+      `the native addon ${path} could not be loaded (${(err as Error).message.split('\n')[0]}); ` +
+        'reinstall uring-probe, or build it from source with `npm rebuild uring-probe` (needs python3, make and g++)',
+      tried,
+    );
+  }
 }
