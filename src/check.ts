@@ -2,8 +2,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { ChildMessage, ChildRequest } from './child/probe-child.js';
 import type { ContextReport } from './context/service-context.js';
 import { collectHostInfo, toolInfo } from './host.js';
@@ -12,10 +11,10 @@ import { killedProbeReason } from './probes/reasons.js';
 import { remediationInContext } from './probes/remediation.js';
 import { dependencySkip, probeResult, runProbe } from './probes/result.js';
 import type { CheckOptions, ProbeSpec } from './probes/spec.js';
+import { probeChildCommand } from './runtime.js';
 import type { ProbeResult, Report } from './types.js';
 import { computeVerdict, exitCodeFor } from './verdict.js';
 
-const CHILD_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'child', 'probe-child.js');
 const STDERR_TAIL_CHARS = 2000;
 
 /** How one child process ended, and what it delivered. */
@@ -104,7 +103,8 @@ function runChild(specs: ProbeSpec[], options: CheckOptions, soFar: ProbeResult[
     };
     crumb.reset();
     const byId = new Map(specs.map((s) => [s.id, s]));
-    const child = spawn(process.execPath, [CHILD_SCRIPT], { stdio: ['pipe', 'pipe', 'pipe', crumb.fd] }) as ChildProcessWithoutNullStreams;
+    const childCommand = probeChildCommand(); // node dist/src/child/probe-child.js, or the single executable
+    const child = spawn(childCommand.command, childCommand.args, { stdio: ['pipe', 'pipe', 'pipe', crumb.fd] }) as ChildProcessWithoutNullStreams;
     let timer: NodeJS.Timeout | null = null;
     const arm = (ms: number): void => {
       if (timer) clearTimeout(timer);

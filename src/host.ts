@@ -2,11 +2,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname, machine, release, version } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageText } from './runtime.js';
 import type { HostInfo } from './types.js';
-
-const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'); // dist/src -> root
 
 let cachedVersion: string | null = null;
 
@@ -14,7 +11,7 @@ let cachedVersion: string | null = null;
 export function toolVersion(): string {
   if (cachedVersion !== null) return cachedVersion;
   try {
-    const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version?: unknown };
+    const pkg = JSON.parse(packageText('package.json')) as { version?: unknown };
     cachedVersion = typeof pkg.version === 'string' ? pkg.version : '0.0.0';
   } catch {
     cachedVersion = '0.0.0';

@@ -222,14 +222,14 @@ const packageRoot = resolve(here, '..', '..'); // dist/src -> package root
 /**
  * Where the addon may come from, in the order node-gyp-build tries them: a local build
  * (build/Release, build/Debug: `npm install` from source, or a developer's tree), then the
- * prebuilt Node-API addon shipped in the package (prebuilds/linux-x64/uring-probe.napi.node,
+ * prebuilt Node-API addon shipped in the package (prebuilds/linux-x64/uring-probe.napi.glibc.node,
  * built on glibc 2.31 so it loads on Debian 11 and later). Node-API: one binary for every Node.
  */
 export function addonCandidates(): string[] {
   return [
     join(packageRoot, 'build', 'Release', 'uring_probe.node'),
     join(packageRoot, 'build', 'Debug', 'uring_probe.node'),
-    join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, 'uring-probe.napi.node'),
+    join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, 'uring-probe.napi.glibc.node'),
   ];
 }
 

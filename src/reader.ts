@@ -1,9 +1,8 @@
 // Reads a recorded report: JSON, a known schema major version, valid against schema/report-v1.schema.json.
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import { packageFile, packageText } from './runtime.js';
 import type { Report } from './types.js';
 
 /** The schema major versions this build reads. */
@@ -33,12 +32,9 @@ export class ReportReadError extends Error {
   }
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-/** dist/src -> package root (schema/ ships next to dist/ in the package). */
-const packageRoot = resolve(here, '..', '..');
-
+/** schema/ ships next to dist/ in the package; the single executable carries it (src/runtime.ts). */
 export function schemaPath(): string {
-  return join(packageRoot, 'schema', 'report-v1.schema.json');
+  return packageFile('schema/report-v1.schema.json');
 }
 
 let cachedSchema: Record<string, unknown> | null = null;
@@ -47,7 +43,7 @@ const validators = new Map<string, ValidateFunction>();
 
 /** The parsed schema document (read once). */
 export function reportSchema(): Record<string, unknown> {
-  if (!cachedSchema) cachedSchema = JSON.parse(readFileSync(schemaPath(), 'utf8')) as Record<string, unknown>;
+  if (!cachedSchema) cachedSchema = JSON.parse(packageText('schema/report-v1.schema.json')) as Record<string, unknown>;
   return cachedSchema;
 }
 

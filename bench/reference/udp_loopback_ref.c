@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/time.h>  /* struct timeval: glibc brings it through <sys/socket.h>, musl does not */
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>

@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>  // struct timeval, suseconds_t: glibc brings them through <sys/socket.h>, musl does not
 #include <time.h>
 #include <unistd.h>
 

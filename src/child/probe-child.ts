@@ -11,6 +11,7 @@ import { probeById } from '../probes/index.js';
 import { applyMemlock } from '../probes/memlock.js';
 import { probeErrorResult, runProbe } from '../probes/result.js';
 import type { CheckOptions } from '../probes/spec.js';
+import { isSingleExecutable } from '../runtime.js';
 import type { ProbeResult } from '../types.js';
 
 export interface ChildRequest {
@@ -82,10 +83,17 @@ async function main(): Promise<void> {
   await send({ type: 'done' });
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`probe child: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(70);
-  },
-);
+/** Serves one request from the parent (src/check.ts), then exits: 0, or 70 on an internal failure. */
+export function runProbeChild(): void {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`probe child: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(70);
+    },
+  );
+}
+
+// `node dist/src/child/probe-child.js`: run. In the single executable, src/sea/entry.ts calls
+// runProbeChild() when given the hidden child argument.
+if (!isSingleExecutable()) runProbeChild();
