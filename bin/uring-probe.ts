@@ -5,8 +5,10 @@ import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT_CODES_HELP } from '../src/commands/check.js';
 import { commands, type CommandIo } from '../src/commands/index.js';
+import { explainCatalog } from '../src/explain/catalog.js';
 import { toolInfo, toolVersion } from '../src/host.js';
 import { renderErrorDocument } from '../src/report/json.js';
+import { isSingleExecutable } from '../src/runtime.js';
 import { EXIT } from '../src/types.js';
 import { UsageError, usageLine } from '../src/usage-error.js';
 
@@ -38,6 +40,86 @@ function hintFor(message: string): string {
   return 'fix the command line';
 }
 
+/**
+ * `completion --shell bash|zsh`: yargs writes the zsh script when $SHELL (or $ZSH_NAME) names zsh, and
+ * reads them when the parser is made, so the choice is made before that. Other commands leave them alone.
+ */
+function chooseCompletionShell(args: string[]): void {
+  if (args[0] !== 'completion') return;
+  let shell: string | undefined;
+  for (let i = 1; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') break;
+    if (a === '--shell') shell = args[i + 1];
+    else if (a.startsWith('--shell=')) shell = a.slice('--shell='.length);
+  }
+  if (shell === 'bash' || shell === 'zsh') {
+    process.env.SHELL = `/bin/${shell}`;
+    delete process.env.ZSH_NAME;
+  }
+}
+
+const COMPLETION_HELP = [
+  'Install it once, then open a new shell; uring-probe must be on PATH (the script runs it to complete):',
+  '  bash  uring-probe completion --shell bash >> ~/.bashrc',
+  '        or, with bash-completion, into ~/.local/share/bash-completion/completions/uring-probe',
+  '  zsh   uring-probe completion --shell zsh >> ~/.zshrc    (after compinit)',
+  'Without --shell the script is for the shell $SHELL names (bash unless it names zsh).',
+  'It completes commands, options, option values with fixed choices, and the IDs of `explain`.',
+].join('\n');
+
+/** The zsh script wants `word:description`; bash plain words (as yargs decides it). */
+function zshCompletions(): boolean {
+  return (process.env.SHELL ?? '').includes('zsh') || (process.env.ZSH_NAME ?? '').includes('zsh');
+}
+
+/**
+ * Shell completion on top of yargs' own: `explain` completes probe ids and reason codes; a boolean
+ * option that defaults to true is offered as --no-NAME (the only spelling that changes anything);
+ * yargs' `--o` / `--v` spellings of one-letter aliases are left out.
+ */
+function completeWords(parser: Argv) {
+  return (
+    current: string,
+    argv: { _: Array<string | number> },
+    defaultCompletion: (done: (err: Error | null, completions: string[] | undefined) => void) => void,
+    done: (completions: string[]) => void,
+  ): void => {
+    const zsh = zshCompletions();
+    const words = argv._.map(String).filter((w) => w !== '');
+    const at = words.indexOf('explain');
+    if (at >= 0 && !current.startsWith('-')) {
+      const given = words.slice(at + 1);
+      if (current !== '' && given[given.length - 1] === current) given.pop();
+      if (given.length === 0) {
+        const prefix = current.toLowerCase();
+        done(
+          explainCatalog()
+            .filter((e) => e.id.toLowerCase().startsWith(prefix))
+            .map((e) => (zsh ? `${e.id}:${e.title.replace(/:/g, '\\:')}` : e.id)),
+        );
+        return;
+      }
+    }
+    defaultCompletion((err, completions) => {
+      if (err) throw err;
+      // the options of the command being completed (yargs resets the parser to them); not in @types/yargs
+      const options = (parser as unknown as { getOptions(): { boolean: string[]; default: Record<string, unknown> } }).getOptions();
+      const out: string[] = [];
+      for (const item of completions ?? []) {
+        const m = /^--([^:]+)(:.*)?$/s.exec(item);
+        if (m && m[1]!.length === 1) continue;
+        if (m && options.boolean.includes(m[1]!) && options.default[m[1]!] === true) {
+          out.push(`--no-${m[1]!}${m[2] ?? ''}`);
+          continue;
+        }
+        out.push(item);
+      }
+      done([...new Set(out)]);
+    });
+  };
+}
+
 function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
@@ -45,6 +127,7 @@ function oneLine(text: string): string {
 async function main(): Promise<number> {
   const args = hideBin(process.argv);
   const json = wantsJson(args);
+  chooseCompletionShell(args);
   const io: CommandIo = {
     stdout: process.stdout,
     stderr: process.stderr,
@@ -86,6 +169,26 @@ async function main(): Promise<number> {
         exitCode = await cmd.run(argv as Record<string, unknown>, io);
       });
     }
+    // What the script asks (`uring-probe --get-yargs-completions WORDS...`): yargs answers, with our
+    // additions. Registered only then (.completion() also makes `completion` print the script even with
+    // --help), and before our `completion` command, whose builder then completes its --shell.
+    if (args.includes('--get-yargs-completions')) parser.completion('completion', false, completeWords(parser));
+    // The script comes from yargs (showCompletionScript); the command is ours, so that
+    // `completion --help` shows how to install it instead of printing the script.
+    parser.command(
+      'completion',
+      'Print a bash or zsh completion script (--help: how to install it)',
+      (y) =>
+        y
+          .option('shell', { type: 'string', choices: ['bash', 'zsh'], describe: 'The shell to write it for (default: the one $SHELL names)' })
+          .example('$0 completion --shell bash >> ~/.bashrc', 'bash')
+          .example('$0 completion --shell zsh >> ~/.zshrc', 'zsh')
+          .epilogue(COMPLETION_HELP),
+      () => {
+        parser.showCompletionScript(); // for $0 = scriptName, `uring-probe completion` in its install line
+        exitCode = 0;
+      },
+    );
     await parser.parseAsync();
   } catch (err) {
     if (err instanceof UsageError) {
@@ -103,27 +206,34 @@ async function main(): Promise<number> {
 }
 
 /**
- * stdout's reader went away (`| head`: EPIPE) or it cannot be written (a full disk): never a stack
- * trace. EPIPE keeps the command's exit code (the reader chose to stop); any other write error is one
- * line on stderr and exit 3, since the output is incomplete.
+ * Runs the CLI on process.argv and sets the exit code. stdout's reader went away (`| head`: EPIPE)
+ * or it cannot be written (a full disk): never a stack trace. EPIPE keeps the command's exit code
+ * (the reader chose to stop); any other write error is one line on stderr and exit 3, since the
+ * output is incomplete.
  */
-let stdoutFailed = false;
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE' || stdoutFailed) return;
-  stdoutFailed = true;
-  process.stderr.write(`uring-probe: cannot write to stdout (${err.code ?? oneLine(err.message)}); the output is incomplete, write it with --output FILE or free the space\n`);
-  process.exitCode = EXIT.unknown;
-});
-process.stderr.on('error', () => {
-  /* nowhere left to say it */
-});
-
-main().then(
-  (code) => {
-    process.exitCode = stdoutFailed ? EXIT.unknown : code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`uring-probe: internal error: ${oneLine(String(err))}\n`);
+export function runCli(): void {
+  let stdoutFailed = false;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || stdoutFailed) return;
+    stdoutFailed = true;
+    process.stderr.write(`uring-probe: cannot write to stdout (${err.code ?? oneLine(err.message)}); the output is incomplete, write it with --output FILE or free the space\n`);
     process.exitCode = EXIT.unknown;
-  },
-);
+  });
+  process.stderr.on('error', () => {
+    /* nowhere left to say it */
+  });
+
+  main().then(
+    (code) => {
+      process.exitCode = stdoutFailed ? EXIT.unknown : code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`uring-probe: internal error: ${oneLine(String(err))}\n`);
+      process.exitCode = EXIT.unknown;
+    },
+  );
+}
+
+// `node dist/bin/uring-probe.js` (and the npm bin link): run. The single executable's entry
+// (src/sea/entry.ts) imports this module and calls runCli() itself.
+if (!isSingleExecutable()) runCli();

@@ -210,3 +210,9 @@ test('uring-probe gate refuses to pass on nothing: `--require ,` or a policy fil
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('every probe of the registry can be required by name (PROBE_IDS follows the registry)', async () => {
+  const { PROBES } = await import('../src/probes/index.js');
+  const { PROBE_IDS } = await import('../src/gate/names.js');
+  assert.deepEqual([...PROBE_IDS].sort(), PROBES.map((p) => p.id).sort());
+});

@@ -6,6 +6,7 @@ import { gateCommand } from './gate.js';
 import { fleetCommand } from './fleet.js';
 import { diffCommand } from './diff.js';
 import { seccompProfileCommand } from './seccomp-profile.js';
+import { explainCommand } from './explain.js';
 
 /** Where a command writes; bin/ passes the real process streams, tests may pass others. */
 export interface CommandIo {
@@ -40,4 +41,5 @@ export const commands: CliCommand[] = [
   fleetCommand,
   diffCommand,
   seccompProfileCommand,
+  explainCommand,
 ];

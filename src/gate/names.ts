@@ -84,7 +84,7 @@ export const CAPABILITIES: Readonly<Record<string, { since: string; meaning: str
 
 /** Probe ids a requirement may name: the probe must pass. */
 export const PROBE_IDS: readonly string[] = [
-  'environment', 'ring-setup', 'single-mmap', 'cqe-alignment', 'worker-limit', 'opcodes',
+  'environment', 'memlock', 'ring-setup', 'single-mmap', 'cqe-alignment', 'worker-limit', 'opcodes',
   'setup-flags', 'single-issuer', 'loopback', 'throughput',
 ];
 

@@ -1,0 +1,120 @@
+// `uring-probe explain [ID]`: what a probe id or reason code means, what it checks / when it is given,
+// the kernel that brought the feature concerned, and the fix (src/explain/catalog.ts).
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { Argv } from 'yargs';
+import { explainCatalog, findEntry, suggestIds, type ExplainEntry, type KernelNote } from '../explain/catalog.js';
+import { UsageError } from '../usage-error.js';
+import { useColor } from './output.js';
+import type { CliCommand, CommandIo } from './index.js';
+
+/** Wrap `text` to `width`, the first line after `head`, the rest indented by head's width. */
+function wrap(head: string, text: string, width: number): string {
+  const indent = ' '.repeat(head.length);
+  const room = Math.max(30, width - head.length);
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line !== '' && line.length + 1 + word.length > room) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  lines.push(line);
+  return lines.map((l, i) => (i === 0 ? head : indent) + l).join('\n');
+}
+
+function kernelText(k: KernelNote): string {
+  const since = k.since === null ? 'release not known' : `Linux ${k.since}`;
+  const how = k.confidence === 'unverified' ? ' (unverified)' : k.confidence === 'measured' ? ' (measured, not from a primary source)' : '';
+  return `${k.feature}: ${since}${how}${k.note ? `; ${k.note}` : ''}`;
+}
+
+const LABEL = 10;
+
+function renderEntry(e: ExplainEntry, width: number, c: ChalkInstance): string {
+  const row = (label: string, text: string): string => wrap(`  ${label.padEnd(LABEL)}`, text, width);
+  const out: string[] = [];
+  out.push(`${c.bold(e.id)}  ${e.kind === 'probe' ? 'probe' : 'reason code'}: ${e.title}`);
+  out.push('');
+  out.push(row('Means', e.meaning));
+  if (e.kind === 'probe') {
+    out.push(row('Checks', e.checks));
+    out.push(row('Runs', e.kernelProbe ? 'in the probe child process (it touches the kernel)' : 'in the CLI\'s own process (it does not touch io_uring)'));
+    if (e.dependsOn.length > 0) out.push(row('Needs', `${e.dependsOn.join(', ')} (skipped with DEPENDENCY_FAILED when one failed)`));
+  } else {
+    out.push(row('When', e.when));
+    out.push(row('Given by', e.givenBy.length > 0 ? e.givenBy.join(', ') : 'no probe today'));
+  }
+  if (e.kernel.length === 0) {
+    out.push(row('Kernel', e.kernelNote ?? 'not a matter of kernel version'));
+  } else {
+    e.kernel.forEach((k, i) => out.push(row(i === 0 ? 'Kernel' : '', kernelText(k))));
+    if (e.kernelNote) out.push(row('', e.kernelNote));
+  }
+  if (e.kind === 'probe' && e.reasons.length > 0) out.push(row('Reasons', e.reasons.join(', ')));
+  out.push(row('Fix', e.fix));
+  out.push('');
+  out.push(e.kind === 'probe' ? 'uring-probe explain CODE explains a reason code.' : 'uring-probe explain PROBE explains a probe.');
+  return `${out.join('\n')}\n`;
+}
+
+function renderList(entries: readonly ExplainEntry[], c: ChalkInstance): string {
+  const probes = entries.filter((e) => e.kind === 'probe');
+  const reasons = entries.filter((e) => e.kind === 'reason');
+  const pad = Math.max(...entries.map((e) => e.id.length)) + 2;
+  const out: string[] = [];
+  out.push(c.bold('Probes') + ' (in the order `uring-probe check` runs them):');
+  for (const e of probes) out.push(`  ${e.id.padEnd(pad)}${e.title}`);
+  out.push('');
+  out.push(c.bold('Reason codes') + ' (a report\'s `reason` when a probe is not a plain pass):');
+  for (const e of reasons) out.push(`  ${e.id.padEnd(pad)}${e.title}`);
+  out.push('');
+  out.push('uring-probe explain ID for what it means, what it checks or when it is given, the kernel and the fix (ID is case-insensitive).');
+  return `${out.join('\n')}\n`;
+}
+
+function idArg(argv: Record<string, unknown>): string | null {
+  const id = argv['id'];
+  if (id === undefined) return null;
+  return String(id);
+}
+
+export const explainCommand: CliCommand = {
+  command: 'explain [id]',
+  describe: 'What a probe id or reason code means, what it checks or when it is given, the kernel that brought it, and the fix',
+  builder(yargs: Argv): Argv {
+    return yargs
+      .positional('id', { type: 'string', describe: 'A probe id (ring-setup) or a reason code (SECCOMP_BLOCKED), case-insensitive; none: list them all' })
+      .option('json', { type: 'boolean', describe: 'Print a JSON object (one entry, or {"entries": [...]} without ID)' })
+      .example('$0 explain', 'every probe id and reason code, one line each')
+      .example('$0 explain seccomp_blocked', 'what it means, when it is given, the kernel, the fix')
+      .example('$0 explain ring-setup --json', 'the same as JSON')
+      .epilogue('Exit codes: 0 explained, 64 usage (an unknown ID: the message suggests the nearest ones).');
+  },
+  async run(argv, io: CommandIo): Promise<number> {
+    const json = argv['json'] === true;
+    const color = useColor(io, false);
+    const c = new Chalk({ level: color ? 1 : 0 });
+    const width = io.columns !== undefined && io.columns >= 40 ? Math.min(io.columns, 110) : 100;
+    const id = idArg(argv);
+    if (id === null) {
+      const entries = explainCatalog();
+      io.stdout.write(json ? `${JSON.stringify({ entries }, null, 2)}\n` : renderList(entries, c));
+      return 0;
+    }
+    const entry = findEntry(id);
+    if (!entry) {
+      const near = suggestIds(id);
+      throw new UsageError(
+        `unknown probe id or reason code '${id}'`,
+        near.length > 0
+          ? `did you mean ${near.join(', ')}? (\`uring-probe explain\` lists them all)`
+          : 'run `uring-probe explain` for the list of probe ids and reason codes',
+      );
+    }
+    io.stdout.write(json ? `${JSON.stringify(entry, null, 2)}\n` : renderEntry(entry, width, c));
+    return 0;
+  },
+};
