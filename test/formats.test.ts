@@ -189,26 +189,7 @@ test('check --format junit: the XML parses and has a testcase per probe', () => 
   assert.equal(junitCases(run.stdout).cases.length, report.probes.length);
 });
 
-test('the node-exporter service writes what promtool accepts, atomically into the textfile directory', () => {
-  const unit = readFileSync(join(ROOT, 'examples', 'node-exporter', 'uring-probe-textfile.service'), 'utf8');
-  const exec = /^ExecStart=(.+)$/m.exec(unit)?.[1];
-  assert.ok(exec, 'ExecStart line');
-  const args = exec.trim().split(/\s+/);
-  assert.match(args[0]!, /uring-probe$/);
-  const dir = mkdtempSync(join(tmpdir(), 'uring-textfile-'));
-  try {
-    const output = args.indexOf('--output');
-    assert.ok(output > 0, 'the service writes with --output (atomic)');
-    assert.match(args[output + 1]!, /\.prom$/);
-    const target = join(dir, 'uring-probe.prom');
-    const run = cli([...args.slice(1, output), '--output', target, ...args.slice(output + 2), '--no-bench']);
-    assert.equal(run.status, 0, run.stderr);
-    assert.deepEqual(readdirSync(dir), ['uring-probe.prom'], 'no temporary file left behind');
-    promtoolCheck(readFileSync(target, 'utf8'));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+// The node-exporter unit's own command line, run as its user: test/node-exporter.test.ts.
 
 test('writeFileAtomic: a concurrent reader only ever sees a whole file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'uring-atomic-'));
