@@ -1,29 +1,21 @@
 // Runs the engine over a plan (modes x sizes x repeats, interleaved) and reduces each case to median [min-max].
 import { errnoName } from '../errno.js';
+import { bitOf, namesOfBits, SETUP_FLAGS } from '../kernel-abi.js';
 import { benchEngine, RING_MODES, type BenchMode, type EngineRun, type PingPongRun } from './engine.js';
 import { suggestionsFor, type Suggestion } from './suggestions.js';
 
-/** io_uring setup flags the runner names (values from the kernel uapi; abi.h holds the same). */
-export const RING_FLAG_BITS: Record<string, number> = {
-  SQPOLL: 1 << 1,
-  CLAMP: 1 << 4,
-  SUBMIT_ALL: 1 << 7,
-  COOP_TASKRUN: 1 << 8,
-  TASKRUN_FLAG: 1 << 9,
-  SINGLE_ISSUER: 1 << 12,
-  DEFER_TASKRUN: 1 << 13,
-  NO_SQARRAY: 1 << 16,
-};
+/**
+ * The setup flags --ring-flags accepts: those that keep the engine's 64-byte SQEs, 16-byte CQEs and
+ * mmap'd rings (bits from the one table in src/kernel-abi.ts).
+ */
+const RING_FLAG_NAMES = ['SQPOLL', 'CLAMP', 'SUBMIT_ALL', 'COOP_TASKRUN', 'TASKRUN_FLAG', 'SINGLE_ISSUER', 'DEFER_TASKRUN', 'NO_SQARRAY'];
+export const RING_FLAG_BITS: Record<string, number> = Object.fromEntries(
+  RING_FLAG_NAMES.map((name) => [name, bitOf(SETUP_FLAGS, name)!]),
+);
 export const DEFER_FLAGS = (RING_FLAG_BITS.SINGLE_ISSUER ?? 0) | (RING_FLAG_BITS.DEFER_TASKRUN ?? 0);
 
 export function ringFlagNames(flags: number): string {
-  const names = Object.entries(RING_FLAG_BITS)
-    .filter(([, bit]) => (flags & bit) !== 0)
-    .map(([name]) => name);
-  const known = Object.values(RING_FLAG_BITS).reduce((a, b) => a | b, 0);
-  const rest = flags & ~known;
-  if (rest) names.push(`0x${(rest >>> 0).toString(16)}`);
-  return names.join('|');
+  return namesOfBits(flags, SETUP_FLAGS).join('|');
 }
 
 /**

@@ -1,75 +1,9 @@
 // Requirement names: the io_uring setup flags, feature bits and opcodes by name, and parsing a requirement.
+import { PROBES } from '../probes/index.js';
 import { UsageError } from '../usage-error.js';
 
-/** A name and the kernel release that brought it (for "what the host has instead" messages). */
-interface KernelName {
-  name: string;
-  since: string | null;
-}
-
-/** IORING_SETUP_* in bit order (bit i = 1 << i), from include/uapi/linux/io_uring.h. */
-export const SETUP_FLAGS: readonly KernelName[] = [
-  { name: 'IOPOLL', since: '5.1' },
-  { name: 'SQPOLL', since: '5.1' },
-  { name: 'SQ_AFF', since: '5.1' },
-  { name: 'CQSIZE', since: '5.5' },
-  { name: 'CLAMP', since: '5.6' },
-  { name: 'ATTACH_WQ', since: '5.6' },
-  { name: 'R_DISABLED', since: '5.10' },
-  { name: 'SUBMIT_ALL', since: '5.18' },
-  { name: 'COOP_TASKRUN', since: '5.19' },
-  { name: 'TASKRUN_FLAG', since: '5.19' },
-  { name: 'SQE128', since: '5.19' },
-  { name: 'CQE32', since: '5.19' },
-  { name: 'SINGLE_ISSUER', since: '6.0' },
-  { name: 'DEFER_TASKRUN', since: '6.1' },
-  { name: 'NO_MMAP', since: '6.5' },
-  { name: 'REGISTERED_FD_ONLY', since: '6.5' },
-  { name: 'NO_SQARRAY', since: '6.6' },
-  { name: 'HYBRID_IOPOLL', since: '6.13' },
-  { name: 'CQE_MIXED', since: '6.18' },
-];
-
-/** IORING_FEAT_* in bit order. */
-export const FEATURES: readonly KernelName[] = [
-  { name: 'SINGLE_MMAP', since: '5.4' },
-  { name: 'NODROP', since: '5.5' },
-  { name: 'SUBMIT_STABLE', since: '5.5' },
-  { name: 'RW_CUR_POS', since: '5.6' },
-  { name: 'CUR_PERSONALITY', since: '5.6' },
-  { name: 'FAST_POLL', since: '5.7' },
-  { name: 'POLL_32BITS', since: '5.9' },
-  { name: 'SQPOLL_NONFIXED', since: '5.11' },
-  { name: 'EXT_ARG', since: '5.11' },
-  { name: 'NATIVE_WORKERS', since: '5.12' },
-  { name: 'RSRC_TAGS', since: '5.13' },
-  { name: 'CQE_SKIP', since: '5.17' },
-  { name: 'LINKED_FILE', since: '5.17' },
-  { name: 'REG_REG_RING', since: '6.3' },
-  { name: 'RECVSEND_BUNDLE', since: '6.10' },
-  { name: 'MIN_TIMEOUT', since: '6.12' },
-  { name: 'RW_ATTR', since: '6.13' },
-  { name: 'NO_IOWAIT', since: '6.15' },
-];
-
-/** IORING_OP_* in opcode order (index = opcode number). */
-export const OPCODES: readonly string[] = [
-  'NOP', 'READV', 'WRITEV', 'FSYNC', 'READ_FIXED', 'WRITE_FIXED', 'POLL_ADD', 'POLL_REMOVE',
-  'SYNC_FILE_RANGE', 'SENDMSG', 'RECVMSG', 'TIMEOUT', 'TIMEOUT_REMOVE', 'ACCEPT', 'ASYNC_CANCEL',
-  'LINK_TIMEOUT', 'CONNECT', 'FALLOCATE', 'OPENAT', 'CLOSE', 'FILES_UPDATE', 'STATX', 'READ',
-  'WRITE', 'FADVISE', 'MADVISE', 'SEND', 'RECV', 'OPENAT2', 'EPOLL_CTL', 'SPLICE',
-  'PROVIDE_BUFFERS', 'REMOVE_BUFFERS', 'TEE', 'SHUTDOWN', 'RENAMEAT', 'UNLINKAT', 'MKDIRAT',
-  'SYMLINKAT', 'LINKAT', 'MSG_RING', 'FSETXATTR', 'SETXATTR', 'FGETXATTR', 'GETXATTR', 'SOCKET',
-  'URING_CMD', 'SEND_ZC', 'SENDMSG_ZC', 'READ_MULTISHOT', 'WAITID', 'FUTEX_WAIT', 'FUTEX_WAKE',
-  'FUTEX_WAITV', 'FIXED_FD_INSTALL', 'FTRUNCATE', 'BIND', 'LISTEN', 'RECV_ZC', 'EPOLL_WAIT',
-  'READV_FIXED', 'WRITEV_FIXED', 'PIPE',
-];
-
-/** Kernel release that brought an opcode, where the field notes name it. */
-export const OPCODE_SINCE: Readonly<Record<string, string>> = {
-  SENDMSG: '5.3', RECVMSG: '5.3', SEND: '5.6', RECV: '5.6', PROVIDE_BUFFERS: '5.7',
-  SOCKET: '5.19', SEND_ZC: '6.0', SENDMSG_ZC: '6.1', BIND: '6.11', LISTEN: '6.11', RECV_ZC: '6.15',
-};
+export { FEATURES, OPCODES, OPCODE_SINCE, SETUP_FLAGS, namesOfBits, type KernelName } from '../kernel-abi.js';
+import { FEATURES, OPCODES, OPCODE_SINCE, SETUP_FLAGS } from '../kernel-abi.js';
 
 /** IORING_REGISTER_* operations uring-probe measures (worker-limit and opcodes probes). */
 export const MEASURED_REGISTER_OPS: Readonly<Record<string, { since: string; probe: string }>> = {
@@ -82,11 +16,8 @@ export const CAPABILITIES: Readonly<Record<string, { since: string; meaning: str
   'multishot-recvmsg': { since: '6.0', meaning: 'multishot RECVMSG with a provided buffer ring delivered datagrams' },
 };
 
-/** Probe ids a requirement may name: the probe must pass. */
-export const PROBE_IDS: readonly string[] = [
-  'environment', 'memlock', 'ring-setup', 'single-mmap', 'cqe-alignment', 'worker-limit', 'opcodes',
-  'setup-flags', 'single-issuer', 'loopback', 'throughput',
-];
+/** Probe ids a requirement may name (the probe must pass): the probe registry's, in its order. */
+export const PROBE_IDS: readonly string[] = PROBES.map((p) => p.id);
 
 export type RequirementKind = 'flag' | 'feature' | 'op' | 'register' | 'capability' | 'probe';
 
@@ -211,11 +142,3 @@ export function parseRequirements(raw: readonly string[]): Requirement[] {
   return out;
 }
 
-/** Decode a bit mask into names from a bit-ordered table. */
-export function namesFromBits(bits: number, table: readonly KernelName[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < table.length && i < 32; i += 1) {
-    if ((bits >>> 0) & (1 << i)) out.push(table[i]!.name);
-  }
-  return out;
-}
