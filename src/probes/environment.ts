@@ -79,6 +79,58 @@ function activeLsms(): { lsms: string[] | null; source: string } {
   return known ? { lsms: inferred, source: 'inferred' } : { lsms: null, source: 'securityfs not mounted' };
 }
 
+/** RLIMIT_MEMLOCK in bytes, or 'unlimited'; null when /proc/self/limits could not tell. */
+export type MemlockLimit = number | string | null;
+
+/** Who the kernel probes run as, when a service context changed it: the invoking shell's values. */
+export type InvokerFacts = {
+  uid: number | null;
+  gid: number | null;
+  groups: number[];
+  capabilities: string[] | null;
+  seccompMode: number | null;
+  memlockSoft: MemlockLimit;
+  memlockHard: MemlockLimit;
+};
+
+/** Facts of the `environment` probe. */
+export type EnvironmentFacts = {
+  kernelRelease: string;
+  kernelVersion: string;
+  arch: string;
+  distribution: string | null;
+  container: {
+    /** null: cannot tell */
+    detected: boolean | null;
+    runtime: string | null;
+    orchestrator: string | null;
+    cgroupVersion: number | null;
+    containerId: string | null;
+    hints: string[];
+    cannotTell: string | null;
+  };
+  vm: { detected: boolean | null; hints: string[] };
+  /** Seccomp: of /proc/self/status (0 none, 1 strict, 2 filter), the service's when a filter is applied */
+  seccompMode: number | null;
+  seccompFilters: number | null;
+  ioUringDisabled: number | null;
+  ioUringGroup: number | null;
+  ioUringSysctls: string;
+  uid: number | null;
+  gid: number | null;
+  groups: number[];
+  capEff: string | null;
+  capabilities: string[] | null;
+  memlockSoft: MemlockLimit;
+  memlockHard: MemlockLimit;
+  lsms: string[] | null;
+  lsmSource: string;
+  selinuxEnforce: number | null;
+  apparmorEnabled: boolean | null;
+  selinuxContext: string | null;
+  invoker?: InvokerFacts;
+};
+
 function capsFromMask(mask: string): string[] {
   const m = BigInt(mask);
   return CAPABILITY_NAMES.filter((_, bit) => (m >> BigInt(bit)) & 1n);
@@ -90,7 +142,7 @@ function capsFromMask(mask: string): string[] {
  * seccomp facts are the service's, as its kernel thread will have them; the invoking shell's are
  * kept under `invoker`.
  */
-export function collectEnvironmentFacts(context: ContextApply | null = null): Facts {
+export function collectEnvironmentFacts(context: ContextApply | null = null): EnvironmentFacts {
   const status = procStatus();
   const capEff = status.get('CapEff') ?? null;
   const groups = (status.get('Groups') ?? '').split(/\s+/).filter(Boolean).map(Number);
@@ -104,7 +156,7 @@ export function collectEnvironmentFacts(context: ContextApply | null = null): Fa
   const selinuxEnforce = intOrNull(readTextOrNull('/sys/fs/selinux/enforce'));
   const apparmorEnabled = readTextOrNull('/sys/module/apparmor/parameters/enabled');
   const selinuxContext = selinuxEnforce !== null ? readTextOrNull('/proc/self/attr/current')?.replace(/\0/g, '').trim() ?? null : null;
-  const facts: Record<string, FactValue> = {
+  const facts: EnvironmentFacts = {
     kernelRelease: release(),
     kernelVersion: version(),
     arch: machine(),
@@ -138,11 +190,15 @@ export function collectEnvironmentFacts(context: ContextApply | null = null): Fa
     selinuxContext,
   };
   if (context) {
-    const invoker: Record<string, FactValue> = {};
-    for (const key of ['uid', 'gid', 'groups', 'capabilities', 'seccompMode', 'memlockSoft', 'memlockHard']) {
-      invoker[key] = facts[key] ?? null;
-    }
-    facts.invoker = invoker;
+    facts.invoker = {
+      uid: facts.uid,
+      gid: facts.gid,
+      groups: facts.groups,
+      capabilities: facts.capabilities,
+      seccompMode: facts.seccompMode,
+      memlockSoft: facts.memlockSoft,
+      memlockHard: facts.memlockHard,
+    };
     if (context.ids) {
       facts.uid = context.ids.uid;
       facts.gid = context.ids.gid;
@@ -154,7 +210,7 @@ export function collectEnvironmentFacts(context: ContextApply | null = null): Fa
     }
     if (context.bpfBase64 !== null) {
       facts.seccompMode = 2;
-      facts.seccompFilters = (asNumber(facts.seccompFilters) ?? 0) + 1;
+      facts.seccompFilters = (facts.seccompFilters ?? 0) + 1;
     }
     if (context.memlock) {
       const n = (v: string): number | string => (v === 'infinity' ? 'unlimited' : Number(v));

@@ -23,7 +23,38 @@ export function hasIpv6Loopback(): boolean {
   );
 }
 
-function familyFacts(r: LoopbackResult, abi: AbiInfo): FactValue {
+type SendCounters = { calls: number; bytes: number; errors: number; firstErrno: string | null };
+
+/** One address family's run of the `loopback` probe. */
+export type LoopbackFamilyFacts = {
+  result: string;
+  /** where it stopped: socket | bind | send-ring | recv-ring | sendmsg | sendmsg-batch | receive | recvmsg | done */
+  stage: string;
+  sendRing: { entries: number; flags: string[] } | null;
+  recvRing: { entries: number; flags: string[]; queued: number } | null;
+  sendmsg: SendCounters;
+  batch: SendCounters & { entries: number };
+  recvmsg: SendCounters & { ok: boolean };
+  received: number;
+  expected: number;
+  bytesOk: boolean;
+  lengthsOk: boolean;
+  sourceOk: boolean;
+  mismatches: string[];
+  elapsedUs: number;
+};
+
+/** Facts of the `loopback` probe. */
+export type LoopbackFacts = {
+  sizes: number[];
+  batch: number;
+  ipv4?: LoopbackFamilyFacts;
+  ipv6?: LoopbackFamilyFacts;
+  /** why IPv6 was not tried */
+  ipv6Note?: string;
+};
+
+function familyFacts(r: LoopbackResult, abi: AbiInfo): LoopbackFamilyFacts {
   return {
     result: resultName(r.res),
     stage: r.stage,
@@ -92,13 +123,13 @@ export const loopbackProbe: ProbeSpec = {
     const abi = addon.abi();
     const timeoutMs = Math.max(200, Math.min(2000, Math.floor(ctx.options.timeoutMs / 3)));
     const families: Array<4 | 6> = hasIpv6Loopback() ? [4, 6] : [4];
-    const facts: Record<string, FactValue> = { sizes: LOOPBACK_SIZES, batch: LOOPBACK_BATCH };
-    if (!families.includes(6)) facts.ipv6 = 'no IPv6 loopback (::1 not configured)';
+    const facts: LoopbackFacts = { sizes: LOOPBACK_SIZES, batch: LOOPBACK_BATCH };
+    if (!families.includes(6)) facts.ipv6Note = 'no IPv6 loopback (::1 not configured)';
     const verdicts: Judgement[] = [];
     const refusal = (errno: string): ReasonCode => setupRefusalReason(errno, refusalContextFrom(ctx.results.get('environment')));
     for (const family of families) {
       const r = await addon.loopback({ family, sizes: LOOPBACK_SIZES, batch: LOOPBACK_BATCH, timeoutMs });
-      facts[`ipv${family}`] = familyFacts(r, abi);
+      facts[family === 4 ? 'ipv4' : 'ipv6'] = familyFacts(r, abi);
       verdicts.push(judge(family, r, refusal));
     }
     // A wrong datagram anywhere is the decisive finding; "no loopback" only leaves it unchecked.

@@ -91,6 +91,36 @@ function memlockRemediation(f: MemlockFigures, who: string): string {
   return parts.join(' ');
 }
 
+/** Facts of the `memlock` probe. */
+export type MemlockFacts = {
+  /** ring memory is charged to the user's RLIMIT_MEMLOCK (null: io_uring refused before any accounting) */
+  charged: boolean | null;
+  /** the 1-entry ring at a zero limit: 'accepted at a zero limit' or the errno */
+  chargeTest: string;
+  softLimitBytes: number | 'infinity';
+  hardLimitBytes: number | 'infinity';
+  sendRingBytes: number | null;
+  recvRingBytes: number | null;
+  pairBytes: number | null;
+  /** 'scan' = measured at the kernel's ENOMEM boundary; 'geometry' = the kernel's ring offsets */
+  costSource: 'scan' | 'geometry' | null;
+  /** locked memory the user already had (its other processes count) */
+  inUseBytes: number | null;
+  suggestedLimitBytes: number | null;
+  scan: {
+    ran: boolean;
+    result: string | null;
+    attempts: number;
+    limitPages: number;
+    thresholdsPages: number[];
+    ms: number;
+  };
+  geometryPages: { send: number; recv: number };
+  pageSize: number;
+  /** the measurement itself failed: 'stage: errno' */
+  error?: string;
+};
+
 export const memlockProbe: ProbeSpec = {
   id: 'memlock',
   title: 'Locked memory for the ring pair',
@@ -110,7 +140,7 @@ export const memlockProbe: ProbeSpec = {
     }
     const ids = ctx.options.context?.ids;
     const who = ids ? ids.name ?? `uid ${ids.uid}` : 'this user';
-    const facts: Facts = {
+    const facts: MemlockFacts = {
       charged: f.charged,
       chargeTest: m.chargeTestRes === 0 ? 'accepted at a zero limit' : errnoName(m.chargeTestRes),
       softLimitBytes: f.softLimit,
@@ -128,7 +158,7 @@ export const memlockProbe: ProbeSpec = {
         limitPages: m.scanLimitPages,
         thresholdsPages: [m.sendThreshold, m.pairThreshold, m.thirdThreshold],
         ms: Math.round(m.scanUs / 100) / 10,
-      } as FactValue,
+      },
       geometryPages: { send: m.sendGeometryPages, recv: m.recvGeometryPages },
       pageSize: m.pageSize,
     };

@@ -13,6 +13,38 @@ export const NOTABLE_OPS = [
   'LISTEN', 'RECV_ZC', 'NOP', 'POLL_ADD', 'ASYNC_CANCEL', 'TIMEOUT', 'READ_MULTISHOT',
 ] as const;
 
+/** Multishot RECVMSG with a provided buffer ring, tried for real. */
+export type MultishotFacts = {
+  /** datagrams arrived intact through one multishot RECVMSG */
+  works: boolean;
+  /** where it stopped: setup | socket | register-pbuf-ring | submit | recv | done */
+  stage: string;
+  errno: string | null;
+  packetsSent: number;
+  completions: number;
+  moreFlag: boolean;
+  bufferFlag: boolean;
+  payloadOk: boolean;
+};
+
+/** Facts of the `opcodes` probe when IORING_REGISTER_PROBE works. */
+export type OpcodesFacts = {
+  lastOp: number;
+  lastOpName: string | null;
+  /** the notable ops by name: supported, not, or null when our ABI table does not name it */
+  ops: Record<string, boolean | null>;
+  /** every op the kernel reports supported, by name ('op N' when unnamed) */
+  supported: string[];
+  multishotRecvmsg: MultishotFacts;
+};
+
+/** Facts of the `opcodes` probe when IORING_REGISTER_PROBE is refused (< 5.6). */
+export type OpcodesRefusedFacts = {
+  /** the errno IORING_REGISTER_PROBE was refused with */
+  probe: string;
+  multishotRecvmsg: MultishotFacts;
+};
+
 export const opcodesProbe: ProbeSpec = {
   id: 'opcodes',
   title: 'Supported operations',
@@ -24,7 +56,7 @@ export const opcodesProbe: ProbeSpec = {
     const abi = addon.abi();
     const probe = await addon.probeOpcodes();
     const multishot = await addon.multishotRecvmsg({ timeoutMs: 1000 });
-    const multishotFacts = {
+    const multishotFacts: MultishotFacts = {
       works: multishot.res === 0 && multishot.payloadOk,
       stage: multishot.stage,
       errno: multishot.res < 0 ? errnoName(multishot.res) : null,
@@ -40,7 +72,7 @@ export const opcodesProbe: ProbeSpec = {
         summary: `IORING_REGISTER_PROBE refused with ${errnoName(probe.res)} (kernel < 5.6): operations cannot be listed`,
         reason: 'PROBE_UNSUPPORTED',
         errno: errnoName(probe.res),
-        facts: { probe: errnoName(probe.res), multishotRecvmsg: multishotFacts },
+        facts: { probe: errnoName(probe.res), multishotRecvmsg: multishotFacts } satisfies OpcodesRefusedFacts,
       });
     }
     const supportedByNumber = new Map(probe.ops.map((o) => [o.op, o.supported]));
@@ -52,7 +84,7 @@ export const opcodesProbe: ProbeSpec = {
     }
     const nameOf = new Map(Object.entries(abi.opcodes).map(([n, v]) => [v, n]));
     const supported = probe.ops.filter((o) => o.supported).map((o) => nameOf.get(o.op) ?? `op ${o.op}`);
-    const facts = {
+    const facts: OpcodesFacts = {
       lastOp: probe.lastOp,
       lastOpName: nameOf.get(probe.lastOp) ?? null,
       ops: byName,

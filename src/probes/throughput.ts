@@ -11,7 +11,46 @@ export const THROUGHPUT_SIZE = 64;
 const SURVEY_MODES: BenchMode[] = ['seed-batch', 'mmsg', 'multishot', 'gso'];
 const SURVEY_MAX_MS = 100;
 
-function modeFacts(run: EngineRun): FactValue {
+/** One engine run of the throughput probe, as recorded in its facts. */
+export type ThroughputModeFacts = {
+  durationMs: number;
+  /** received and sent packets/s */
+  rxPps: number;
+  txPps: number;
+  gbps: number;
+  sent: number;
+  received: number;
+  drops: number;
+  /** the kernel's UDP RcvbufErrors during the run; null when it could not be read */
+  rcvbufErrors: number | null;
+  corrupt: number;
+  senderCpuMsPerM: number;
+  receiverCpuMsPerM: number;
+  /** why the mode was skipped (not available on this kernel, e.g. multishot before 6.0); null when it ran */
+  skipped: string | null;
+  /** why the run failed, null when it did not */
+  error: string | null;
+};
+
+/** Facts of the `throughput` probe. */
+export type ThroughputFacts = {
+  /** datagram size, bytes */
+  size: number;
+  durationMs: number;
+  /** received packets/s through the seed's rings (null: the run failed) */
+  seedPps: number | null;
+  /** received packets/s with sendmsg/recvmsg */
+  syscallPps: number | null;
+  /** seedPps / syscallPps, 3 decimals */
+  ratio: number | null;
+  bestMode: string | null;
+  bestPps: number | null;
+  minPps: number | null;
+  minRatio: number | null;
+  modes: Record<string, ThroughputModeFacts>;
+};
+
+function modeFacts(run: EngineRun): ThroughputModeFacts {
   const d = derive(run);
   return {
     durationMs: Math.round(run.senderElapsedUs / 1000),
@@ -53,7 +92,7 @@ export const throughputProbe: ProbeSpec = {
     runs.set('syscall', await engine.run({ mode: 'syscall', size: THROUGHPUT_SIZE, durationMs }));
     for (const mode of SURVEY_MODES) runs.set(mode, await engine.run({ mode, size: THROUGHPUT_SIZE, durationMs: surveyMs }));
 
-    const perMode: Facts = {};
+    const perMode: Record<string, ThroughputModeFacts> = {};
     let best: { mode: BenchMode; pps: number } | null = null;
     for (const [mode, run] of runs) {
       perMode[mode] = modeFacts(run);
@@ -65,7 +104,7 @@ export const throughputProbe: ProbeSpec = {
     const seedPps = seed.res === 0 ? Math.round(derive(seed).rxPps) : null;
     const syscallPps = sys.res === 0 ? Math.round(derive(sys).rxPps) : null;
     const ratio = seedPps !== null && syscallPps ? Math.round((seedPps / syscallPps) * 1000) / 1000 : null;
-    const facts: Facts = {
+    const facts: ThroughputFacts = {
       size: THROUGHPUT_SIZE,
       durationMs,
       seedPps,
