@@ -251,6 +251,10 @@ struct io_sqring_offsets {
   uint64_t user_addr;
 };
 
+// 40 bytes, as in every kernel since 5.1. The seed's Go ioCqringOffsets ends in `Resv [2]uint32`
+// after Cqes (32 bytes), so its ioUringParams is 112 bytes while io_uring_setup copies 120 in and
+// out: every setup reads and writes cq_off.user_addr past the seed's variable. We use the kernel's
+// layout; the cqe-alignment probe measures the copy and reports the seed's (SEED_LAYOUT).
 struct io_cqring_offsets {
   uint32_t head;
   uint32_t tail;

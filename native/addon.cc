@@ -300,10 +300,17 @@ Napi::Value BuildRingLadder(Napi::Env env, const probe::RingLadderOutput& out) {
           return h;
         }));
   o.Set("recvPool", NullOr(env, out.hasRecvPool, [&]() -> Napi::Value {
+          const uring::FillReport& f = out.fill;
           Napi::Object rp = Napi::Object::New(env);
           rp.Set("poolSize", out.poolSize);
-          rp.Set("queued", out.queued);
-          rp.Set("submitRes", out.submitRes);
+          rp.Set("written", f.written);
+          rp.Set("entered", f.entered);
+          rp.Set("submitted", f.entered ? f.enterRes : 0);
+          rp.Set("sqHeadBefore", f.sqHeadBefore);
+          rp.Set("sqHeadAfter", f.sqHeadAfter);
+          // what the kernel took, and the errno of the enter that failed (0 when none)
+          rp.Set("queued", f.entered && f.enterRes > 0 ? f.enterRes : 0);
+          rp.Set("submitRes", f.entered && f.enterRes < 0 ? f.enterRes : 0);
           return rp;
         }));
   return o;
@@ -312,8 +319,17 @@ Napi::Value BuildRingLadder(Napi::Env env, const probe::RingLadderOutput& out) {
 Napi::Value BuildMappingCompare(Napi::Env env, const probe::MappingCompareOutput& out) {
   auto view = [&](const probe::MappingView& v) {
     Napi::Object o = Napi::Object::New(env);
+    o.Set("attempted", v.attempted);
     o.Set("res", v.res);
     o.Set("mapping", v.mapped ? static_cast<Napi::Value>(MappingObject(env, v.mapping)) : env.Null());
+    return o;
+  };
+  auto cqe = [&](const probe::CqeRead& c) -> Napi::Value {
+    if (!c.present) return env.Null();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("userData", static_cast<double>(c.userData));
+    o.Set("res", c.res);
+    o.Set("flags", c.flags);
     return o;
   };
   Napi::Object o = Napi::Object::New(env);
@@ -321,11 +337,35 @@ Napi::Value BuildMappingCompare(Napi::Env env, const probe::MappingCompareOutput
   o.Set("featSingleMmap", out.featSingleMmap);
   o.Set("separate", view(out.separate));
   o.Set("single", view(out.single));
+  Napi::Array nops = Napi::Array::New(env, static_cast<size_t>(out.nopCount));
+  for (int i = 0; i < out.nopCount; i++) {
+    const probe::NopViews& n = out.nops[i];
+    Napi::Object no = Napi::Object::New(env);
+    no.Set("submittedThrough", n.submittedThrough);
+    no.Set("userData", static_cast<double>(n.userData));
+    no.Set("enterRes", n.enterRes);
+    no.Set("viaSeparate", cqe(n.viaSeparate));
+    no.Set("viaSingle", cqe(n.viaSingle));
+    nops.Set(static_cast<uint32_t>(i), no);
+  }
+  o.Set("nops", nops);
   o.Set("agree", out.agree);
-  Napi::Object nop = Napi::Object::New(env);
-  nop.Set("res", out.nopRes);
-  nop.Set("cqeRes", out.hasCqeRes ? Napi::Number::New(env, out.nopCqeRes) : env.Null());
-  o.Set("nopRoundTrip", nop);
+  return o;
+}
+
+Napi::Value BuildParamsLayout(Napi::Env env, const probe::ParamsLayoutOutput& out) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("entries", out.entries);
+  o.Set("flags", out.flags);
+  o.Set("res", out.res);
+  Napi::Array window = Napi::Array::New(env, probe::kParamsWindow);
+  for (uint32_t i = 0; i < static_cast<uint32_t>(probe::kParamsWindow); i++) window.Set(i, out.window[i]);
+  o.Set("window", out.res == 0 ? static_cast<Napi::Value>(window) : env.Null());
+  o.Set("copyOut", out.copyOut);
+  o.Set("probeRoom", out.probeRoom);
+  o.Set("probeRoomRes", out.probeRoomRes);
+  o.Set("copyIn", out.copyIn);
+  o.Set("copyInRes", out.copyInRes);
   return o;
 }
 
@@ -363,6 +403,13 @@ Napi::Value BuildSetupFlag(Napi::Env env, const probe::SetupFlagOutput& out) {
   o.Set("features", out.features);
   o.Set("sqEntries", out.sqEntries);
   o.Set("cqEntries", out.cqEntries);
+  o.Set("userMemory", out.userMemory);
+  o.Set("nop", NullOr(env, out.nopTried, [&]() -> Napi::Value {
+          Napi::Object n = Napi::Object::New(env);
+          n.Set("enterRes", out.nopEnterRes);
+          n.Set("cqeRes", out.nopHasCqe ? Napi::Number::New(env, out.nopCqeRes) : env.Null());
+          return n;
+        }));
   return o;
 }
 
@@ -374,6 +421,7 @@ Napi::Value BuildSingleIssuer(Napi::Env env, const probe::SingleIssuerOutput& ou
     return o;
   };
   Napi::Object o = Napi::Object::New(env);
+  o.Set("flags", out.flags);
   o.Set("setupRes", out.setupRes);
   o.Set("sameThread", nop(out.sameThread));
   o.Set("otherThread", nop(out.otherThread));
@@ -505,10 +553,27 @@ Napi::Value MappingCompare(const Napi::CallbackInfo& info) {
   std::string err;
   Napi::Object o;
   uint32_t entries = 8;
-  if (!OptionsObject(info, false, &o, &err, fn) || !GetUint(o, "entries", false, 1, kMaxEntries, &entries, &err, fn))
+  bool otherRing = false;
+  if (!OptionsObject(info, false, &o, &err, fn) || !GetUint(o, "entries", false, 1, kMaxEntries, &entries, &err, fn) ||
+      !GetBool(o, "singleFromOtherRing", &otherRing, &err, fn))
     return RejectTypeError(env, err);
   return Queue<probe::MappingCompareOutput>(
-      env, [entries](probe::MappingCompareOutput* out) { probe::MappingCompare(entries, out); }, BuildMappingCompare);
+      env, [entries, otherRing](probe::MappingCompareOutput* out) { probe::MappingCompare(entries, otherRing, out); },
+      BuildMappingCompare);
+}
+
+Napi::Value ParamsLayout(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "paramsLayout";
+  std::string err;
+  Napi::Object o;
+  uint32_t room = 0;
+  if (!OptionsObject(info, false, &o, &err, fn) ||
+      !GetUint(o, "room", false, 0, probe::kParamsWindow, &room, &err, fn))
+    return RejectTypeError(env, err);
+  return Queue<probe::ParamsLayoutOutput>(
+      env, [room](probe::ParamsLayoutOutput* out) { probe::ParamsLayout(static_cast<int>(room), out); },
+      BuildParamsLayout);
 }
 
 Napi::Value ProbeOpcodes(const Napi::CallbackInfo& info) {
@@ -536,19 +601,32 @@ Napi::Value TrySetupFlags(const Napi::CallbackInfo& info) {
   std::string err;
   Napi::Object o;
   uint32_t flags = 0, entries = 8, cqEntries = 0;
+  bool userMemory = false;
   if (!OptionsObject(info, true, &o, &err, fn) || !GetUint(o, "flags", true, 0, 4294967295.0, &flags, &err, fn) ||
       !GetUint(o, "entries", false, 1, kMaxEntries, &entries, &err, fn) ||
-      !GetUint(o, "cqEntries", false, 1, kMaxEntries * 2, &cqEntries, &err, fn))
+      !GetUint(o, "cqEntries", false, 1, kMaxEntries * 2, &cqEntries, &err, fn) ||
+      !GetBool(o, "userMemory", &userMemory, &err, fn))
     return RejectTypeError(env, err);
   return Queue<probe::SetupFlagOutput>(
       env,
-      [flags, entries, cqEntries](probe::SetupFlagOutput* out) { probe::TrySetupFlags(flags, entries, cqEntries, out); },
+      [flags, entries, cqEntries, userMemory](probe::SetupFlagOutput* out) {
+        probe::TrySetupFlags(flags, entries, cqEntries, userMemory, out);
+      },
       BuildSetupFlag);
 }
 
 Napi::Value SingleIssuerCrossThread(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "singleIssuerCrossThread";
+  std::string err;
+  Napi::Object o;
+  uint32_t extraFlags = 0;
+  if (!OptionsObject(info, false, &o, &err, fn) ||
+      !GetUint(o, "extraFlags", false, 0, 4294967295.0, &extraFlags, &err, fn))
+    return RejectTypeError(env, err);
   return Queue<probe::SingleIssuerOutput>(
-      info.Env(), [](probe::SingleIssuerOutput* out) { probe::SingleIssuerCrossThread(out); }, BuildSingleIssuer);
+      env, [extraFlags](probe::SingleIssuerOutput* out) { probe::SingleIssuerCrossThread(extraFlags, out); },
+      BuildSingleIssuer);
 }
 
 Napi::Value Loopback(const Napi::CallbackInfo& info) {
@@ -830,6 +908,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abi", Napi::Function::New(env, Abi, "abi"));
   exports.Set("ringLadder", Napi::Function::New(env, RingLadder, "ringLadder"));
   exports.Set("mappingCompare", Napi::Function::New(env, MappingCompare, "mappingCompare"));
+  exports.Set("paramsLayout", Napi::Function::New(env, ParamsLayout, "paramsLayout"));
   exports.Set("probeOpcodes", Napi::Function::New(env, ProbeOpcodes, "probeOpcodes"));
   exports.Set("multishotRecvmsg", Napi::Function::New(env, MultishotRecvmsg, "multishotRecvmsg"));
   exports.Set("trySetupFlags", Napi::Function::New(env, TrySetupFlags, "trySetupFlags"));

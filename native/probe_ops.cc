@@ -58,6 +58,9 @@ void RawNop(int fd, const abi::io_uring_params& p, const RingMemory& submitView,
   sqe->user_data = userData;
   if (submitView.sqArray) submitView.sqArray[idx] = idx;
   __atomic_store_n(submitView.sqTail, tail + 1, __ATOMIC_RELEASE);
+  // SQPOLL: the kernel's SQ thread submits; wake it in case it went idle (io_uring_enter itself
+  // then only reports to_submit and waits).
+  if (p.flags & abi::SETUP_SQPOLL) sys::IoUringEnter(fd, 0, 0, abi::ENTER_SQ_WAKEUP, nullptr, 0);
 
   int r = uring::EnterBounded(fd, p.features, p.flags, 1, 1, timeoutMs, false);
   out->enterRes = r;
@@ -131,46 +134,136 @@ void RingLadder(const RingLadderInput& in, RingLadderOutput* out) {
   if (r < 0) return;
   out->hasRecvPool = true;
   out->poolSize = ring.poolSize();
-  int q = ring.FillRecvQueue();
-  out->queued = q < 0 ? 0 : q;
-  out->submitRes = q < 0 ? q : 0;
+  ring.FillRecvQueue(&out->fill);
 }
 
 // ---------------------------------------------------------------------------
 // mappingCompare
 // ---------------------------------------------------------------------------
-void MappingCompare(uint32_t entries, MappingCompareOutput* out) {
+namespace {
+
+// The CQE at the CQ head as `view` shows it, without consuming it.
+CqeRead PeekCqe(const RingMemory& view) {
+  CqeRead r;
+  uint32_t tail = __atomic_load_n(view.cqTail, __ATOMIC_ACQUIRE);
+  uint32_t head = __atomic_load_n(view.cqHead, __ATOMIC_RELAXED);
+  if (head == tail) return r;
+  const abi::io_uring_cqe cqe = view.cqes[head & *view.cqRingMask];
+  r.present = true;
+  r.userData = cqe.user_data;
+  r.res = cqe.res;
+  r.flags = cqe.flags;
+  return r;
+}
+
+struct RingView {
+  int fd = -1;
+  abi::io_uring_params params{};
+  RingMemory mem;
+};
+
+// Submit one NOP through `submit` (entering its ring), wait for a completion, read the CQE at the
+// CQ head through the separate and through the single view, then consume it through `submit`.
+void NopThroughViews(const RingView& submit, const char* name, const RingMemory& separate, const RingMemory& single,
+                     uint64_t userData, int timeoutMs, NopViews* out) {
+  out->submittedThrough = name;
+  out->userData = userData;
+  const RingMemory& v = submit.mem;
+  uint32_t head = __atomic_load_n(v.sqHead, __ATOMIC_ACQUIRE);
+  uint32_t tail = __atomic_load_n(v.sqTail, __ATOMIC_RELAXED);
+  if (tail - head >= *v.sqRingEntries) {
+    out->enterRes = -EBUSY;
+    return;
+  }
+  uint32_t idx = tail & *v.sqRingMask;
+  abi::io_uring_sqe* sqe = &v.sqes[idx];
+  memset(sqe, 0, sizeof(*sqe));
+  sqe->opcode = abi::OP_NOP;
+  sqe->fd = -1;
+  sqe->user_data = userData;
+  if (v.sqArray) v.sqArray[idx] = idx;
+  __atomic_store_n(v.sqTail, tail + 1, __ATOMIC_RELEASE);
+  out->enterRes = uring::EnterBounded(submit.fd, submit.params.features, submit.params.flags, 1, 1, timeoutMs, false);
+  if (out->enterRes < 0) return;
+  out->viaSeparate = PeekCqe(separate);
+  out->viaSingle = PeekCqe(single);
+  // Consume it where it was submitted (the other view sees the same head when it is the same ring).
+  uint32_t chead = __atomic_load_n(v.cqHead, __ATOMIC_RELAXED);
+  if (chead != __atomic_load_n(v.cqTail, __ATOMIC_ACQUIRE)) __atomic_store_n(v.cqHead, chead + 1, __ATOMIC_RELEASE);
+}
+
+bool SameNop(const CqeRead& a, uint64_t userData) { return a.present && a.userData == userData && a.res == 0; }
+
+}  // namespace
+
+void MappingCompare(uint32_t entries, bool singleFromOtherRing, MappingCompareOutput* out) {
   if (entries == 0) entries = 8;
-  abi::io_uring_params p{};
-  p.flags = abi::SETUP_CLAMP;
-  int fd = sys::IoUringSetup(entries, &p);
+  RingView ring;
+  ring.params.flags = abi::SETUP_CLAMP;
+  int fd = sys::IoUringSetup(entries, &ring.params);
   if (fd < 0) {
     out->res = fd;
     return;
   }
-  FdGuard ring(fd);
+  FdGuard ringFd(fd);
+  ring.fd = fd;
   out->res = 0;
-  out->featSingleMmap = (p.features & abi::FEAT_SINGLE_MMAP) != 0;
+  out->featSingleMmap = (ring.params.features & abi::FEAT_SINGLE_MMAP) != 0;
+
+  // The single view: the same ring (or, for the tests, a second one).
+  RingView other;
+  FdGuard otherFd;
+  const RingView* singleRing = &ring;
+  if (singleFromOtherRing) {
+    other.params.flags = abi::SETUP_CLAMP;
+    int ofd = sys::IoUringSetup(entries, &other.params);
+    if (ofd < 0) {
+      out->res = ofd;
+      return;
+    }
+    otherFd.fd = ofd;
+    other.fd = ofd;
+    singleRing = &other;
+  }
 
   MemGuard sep;
   MemGuard single;
-  out->separate.res = uring::MapRingsSeparate(fd, p, &sep.mem, &out->separate.mapping);
+  out->separate.attempted = true;
+  out->separate.res = uring::MapRingsSeparate(fd, ring.params, &sep.mem, &out->separate.mapping);
   out->separate.mapped = out->separate.res == 0;
-  out->single.res = uring::MapRingsSingle(fd, p, true, &single.mem, &out->single.mapping);
-  out->single.mapped = out->single.res == 0;
-  if (!out->separate.mapped || !out->single.mapped) return;
+  // Without FEAT_SINGLE_MMAP the SQ ring mapping does not hold the CQ ring: nothing to compare.
+  if (out->featSingleMmap) {
+    out->single.attempted = true;
+    out->single.res = uring::MapRingsSingle(singleRing->fd, singleRing->params, true, &single.mem, &out->single.mapping);
+    out->single.mapped = out->single.res == 0;
+  }
+  if (!out->separate.mapped) return;
+  ring.mem = sep.mem;
 
+  const RingMemory& singleView = out->single.mapped ? single.mem : sep.mem;
+  // NOP 1 through the separate mappings; NOP 2 through the single one. Each CQE is read through both.
+  NopThroughViews(ring, "separate", sep.mem, singleView, 0x5eed0001, 1000, &out->nops[0]);
+  out->nopCount = 1;
+  if (out->single.mapped) {
+    RingView viaSingle = *singleRing;
+    viaSingle.mem = single.mem;
+    NopThroughViews(viaSingle, "single", sep.mem, single.mem, 0x5eed0002, 1000, &out->nops[1]);
+    out->nopCount = 2;
+  }
+  ring.mem = RingMemory{};  // owned by `sep`
+
+  if (!out->single.mapped) return;
   const uring::RingMapping& a = out->separate.mapping;
   const uring::RingMapping& b = out->single.mapping;
   bool sameShape = a.sqRingMask == b.sqRingMask && a.sqRingEntries == b.sqRingEntries &&
                    a.cqRingMask == b.cqRingMask && a.cqRingEntries == b.cqRingEntries;
-  // A NOP submitted through the three separate mappings, reaped through the single one.
-  NopOutcome nop;
-  RawNop(fd, p, sep.mem, single.mem, 0x5eed, 1000, &nop);
-  out->nopRes = nop.enterRes;
-  out->hasCqeRes = nop.hasCqeRes;
-  out->nopCqeRes = nop.cqeRes;
-  out->agree = sameShape && nop.enterRes >= 0 && nop.hasCqeRes && nop.cqeRes == 0;
+  bool nopsAgree = true;
+  for (int i = 0; i < out->nopCount; i++) {
+    const NopViews& n = out->nops[i];
+    nopsAgree = nopsAgree && n.enterRes == 1 && SameNop(n.viaSeparate, n.userData) && SameNop(n.viaSingle, n.userData) &&
+                n.viaSeparate.flags == n.viaSingle.flags;
+  }
+  out->agree = sameShape && nopsAgree;
 }
 
 // ---------------------------------------------------------------------------
@@ -415,32 +508,175 @@ void MultishotRecvmsg(int timeoutMs, MultishotOutput* out) {
 // ---------------------------------------------------------------------------
 // trySetupFlags
 // ---------------------------------------------------------------------------
-void TrySetupFlags(uint32_t flags, uint32_t entries, uint32_t cqEntries, SetupFlagOutput* out) {
+void TrySetupFlags(uint32_t flags, uint32_t entries, uint32_t cqEntries, bool userMemory, SetupFlagOutput* out) {
   if (entries == 0) entries = 8;
   abi::io_uring_params p{};
   p.flags = flags;
   if (flags & abi::SETUP_SQPOLL) p.sq_thread_idle = 10;  // ms
   if (flags & abi::SETUP_CQSIZE) p.cq_entries = cqEntries ? cqEntries : entries * 2;
   out->flags = flags;
+
+  // NO_MMAP: the kernel takes the rings from cq_off.user_addr and the SQEs from sq_off.user_addr,
+  // page-aligned memory of ours (without it the addresses are 0 and the kernel faults on them).
+  const size_t page = static_cast<size_t>(sys::PageSize());
+  void* mem = nullptr;
+  size_t ringsBytes = 0, sqesBytes = 0;
+  const bool withMemory = userMemory && (flags & abi::SETUP_NO_MMAP);
+  if (withMemory) {
+    out->userMemory = true;
+    // Generous upper bounds of what the kernel computes (rings_size(): the io_rings header, the CQEs
+    // (32 bytes with CQE32) and the SQ index array; the SQEs, 128 bytes each with SQE128).
+    const size_t cq = (flags & abi::SETUP_CQSIZE) ? p.cq_entries : static_cast<size_t>(entries) * 2;
+    ringsBytes = (4096 + cq * 32 + static_cast<size_t>(entries) * 4 + page - 1) / page * page;
+    sqesBytes = (static_cast<size_t>(entries) * 128 + page - 1) / page * page;
+    out->memRes = sys::Mmap(ringsBytes + sqesBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0,
+                            &mem);
+    if (out->memRes < 0) {
+      out->res = out->memRes;
+      return;
+    }
+    p.cq_off.user_addr = reinterpret_cast<uint64_t>(mem);
+    p.sq_off.user_addr = reinterpret_cast<uint64_t>(static_cast<uint8_t*>(mem) + ringsBytes);
+  }
+  struct Unmap {
+    void* p;
+    size_t n;
+    ~Unmap() {
+      if (p) sys::Munmap(p, n);
+    }
+  } unmapMem{mem, ringsBytes + sqesBytes};
+
   int fd = sys::IoUringSetup(entries, &p);
   if (fd < 0) {
     out->res = fd;
     return;
   }
+  FdGuard ring(fd);  // closed (and the kernel's hold on our pages dropped) before the memory goes
   out->res = 0;
   out->features = p.features;
   out->sqEntries = p.sq_entries;
   out->cqEntries = p.cq_entries;
-  sys::Close(fd);
+  if (withMemory && !(flags & (abi::SETUP_SQPOLL | abi::SETUP_IOPOLL | abi::SETUP_R_DISABLED))) {
+    // The ring works in our memory: one NOP submitted and reaped there.
+    RingMemory view;
+    uring::AdoptUserRingMemory(p, mem, static_cast<uint8_t*>(mem) + ringsBytes, &view);
+    NopOutcome nop;
+    RawNop(fd, p, view, view, 0x4e4d, 1000, &nop);
+    out->nopTried = true;
+    out->nopEnterRes = nop.enterRes;
+    out->nopHasCqe = nop.hasCqeRes;
+    out->nopCqeRes = nop.cqeRes;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// paramsLayout
+// ---------------------------------------------------------------------------
+namespace {
+
+// io_uring_setup with `room` bytes of params right before `limit` (an inaccessible page): the seed's
+// zeroed variable, CLAMP in flags when it fits. 0 (ring created and closed) or -errno.
+// (ENOMEM right after one of our own rings was closed is retried, as sys::IoUringSetup does.)
+int SetupWithRoom(uint8_t* limit, int room, uint32_t entries, uint32_t flags) {
+  uint8_t* params = limit - room;
+  for (;;) {
+    memset(params, 0, static_cast<size_t>(room));
+    if (room >= 12) memcpy(params + 8, &flags, sizeof(flags));
+    int fd = sys::IoUringSetupRaw(entries, params);
+    if (fd == -ENOMEM && ledger::WaitSliceForRelease()) continue;
+    if (fd < 0) return fd;
+    sys::Close(fd);
+    return 0;
+  }
+}
+
+// One setup with the whole window accessible, bytes [40, window) filled with `canary` (the
+// sq_off/cq_off output area: the kernel reads it only for NO_MMAP). Returns 0 or -errno.
+int SetupWithCanary(uint8_t* window, uint8_t canary, uint32_t entries, uint32_t flags) {
+  for (;;) {
+    memset(window, 0, 40);
+    memset(window + 40, canary, kParamsWindow - 40);
+    memcpy(window + 8, &flags, sizeof(flags));
+    int fd = sys::IoUringSetupRaw(entries, window);
+    if (fd == -ENOMEM && ledger::WaitSliceForRelease()) continue;
+    if (fd < 0) return fd;
+    sys::Close(fd);
+    return 0;
+  }
+}
+
+}  // namespace
+
+void ParamsLayout(int probeRoom, ParamsLayoutOutput* out) {
+  out->entries = 8;
+  out->flags = abi::SETUP_CLAMP;
+  out->probeRoom = probeRoom;
+  const size_t page = static_cast<size_t>(sys::PageSize());
+  void* base = nullptr;
+  int r = sys::Mmap(2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, &base);
+  if (r < 0) {
+    out->res = r;
+    return;
+  }
+  struct Unmap {
+    void* p;
+    size_t n;
+    ~Unmap() { sys::Munmap(p, n); }
+  } unmap{base, 2 * page};
+  uint8_t* limit = static_cast<uint8_t*>(base) + page;  // the first inaccessible byte
+  r = sys::Mprotect(limit, page, PROT_NONE);
+  if (r < 0) {
+    out->res = r;
+    return;
+  }
+
+  // What the kernel writes: two runs with different canaries past byte 40; a byte the kernel wrote
+  // differs from the canary in at least one of them.
+  uint8_t* window = limit - kParamsWindow;
+  uint8_t first[kParamsWindow];
+  out->res = SetupWithCanary(window, 0xa5, out->entries, out->flags);
+  if (out->res < 0) return;
+  memcpy(first, window, sizeof(first));
+  memcpy(out->window, window, sizeof(out->window));
+  out->res = SetupWithCanary(window, 0x5a, out->entries, out->flags);
+  if (out->res < 0) return;
+  out->copyOut = 40;
+  for (int i = 40; i < kParamsWindow; i++) {
+    if (first[i] != 0xa5 || window[i] != 0x5a) out->copyOut = i + 1;
+  }
+
+  // What the kernel reads: the smallest room before the inaccessible page it accepts (it copies the
+  // whole struct in first, so any room below that is EFAULT).
+  if (probeRoom > 0 && probeRoom <= kParamsWindow) out->probeRoomRes = SetupWithRoom(limit, probeRoom, out->entries, out->flags);
+  int lo = 0, hi = 256;  // EFAULT at lo (nothing readable); search up to 256 bytes
+  int atHi = SetupWithRoom(limit, hi, out->entries, out->flags);
+  if (atHi < 0) {
+    out->copyInRes = atHi;
+    return;
+  }
+  while (hi - lo > 1) {
+    int mid = (lo + hi) / 2;
+    int res = SetupWithRoom(limit, mid, out->entries, out->flags);
+    if (res == -EFAULT) {
+      lo = mid;
+    } else if (res < 0) {
+      out->copyInRes = res;  // refused for another reason: no answer
+      return;
+    } else {
+      hi = mid;
+    }
+  }
+  out->copyIn = hi;
 }
 
 // ---------------------------------------------------------------------------
 // singleIssuerCrossThread
 // ---------------------------------------------------------------------------
-void SingleIssuerCrossThread(SingleIssuerOutput* out) {
+void SingleIssuerCrossThread(uint32_t extraFlags, SingleIssuerOutput* out) {
   // Thread A is the calling thread: it creates the ring, so it is the ring's single issuer.
   abi::io_uring_params p{};
-  p.flags = abi::SETUP_SINGLE_ISSUER | abi::SETUP_CLAMP;
+  p.flags = abi::SETUP_SINGLE_ISSUER | abi::SETUP_CLAMP | extraFlags;
+  out->flags = p.flags;
   int fd = sys::IoUringSetup(8, &p);
   out->setupRes = fd < 0 ? fd : 0;
   if (fd < 0) return;

@@ -31,8 +31,7 @@ struct RingLadderOutput {
   uring::SetupReport report;
   bool hasRecvPool = false;
   int poolSize = 0;
-  int queued = 0;
-  int submitRes = 0;
+  uring::FillReport fill;  // the pool's RECVMSG: written by us, taken by the kernel
   int heldSendRes = 0;            // holdSendRing: the send ring's setup result (0 or -errno)
   uint32_t heldSendEntries = 0;   // and the entries it got
   InternalError internal;
@@ -41,21 +40,55 @@ void RingLadder(const RingLadderInput& in, RingLadderOutput* out);
 
 // ---- mappingCompare ----
 struct MappingView {
+  bool attempted = false;  // the single mapping is made only with FEAT_SINGLE_MMAP
   int res = 0;
   bool mapped = false;
   uring::RingMapping mapping;
+};
+// One CQE slot read through one mapping (without consuming it).
+struct CqeRead {
+  bool present = false;  // the CQ ring seen through this mapping had an entry at its head
+  uint64_t userData = 0;
+  int32_t res = 0;
+  uint32_t flags = 0;
+};
+// A NOP submitted through one mapping, its CQE read through both before being consumed.
+struct NopViews {
+  const char* submittedThrough = "separate";
+  uint64_t userData = 0;
+  int enterRes = 0;
+  CqeRead viaSeparate;
+  CqeRead viaSingle;
 };
 struct MappingCompareOutput {
   int res = 0;
   bool featSingleMmap = false;
   MappingView separate;
   MappingView single;
+  int nopCount = 0;
+  NopViews nops[2];
   bool agree = false;
-  int nopRes = 0;
-  bool hasCqeRes = false;
-  int32_t nopCqeRes = 0;
 };
-void MappingCompare(uint32_t entries, MappingCompareOutput* out);
+// singleFromOtherRing (tests): the "single" view maps a second ring instead, so the comparison
+// meets a real disagreement (the kernel's answers for two different rings).
+void MappingCompare(uint32_t entries, bool singleFromOtherRing, MappingCompareOutput* out);
+
+// ---- paramsLayout ----
+// How many bytes of io_uring_params the kernel really reads and writes, measured: io_uring_setup
+// with the params placed right before an inaccessible page, and with canary bytes past each field.
+constexpr int kParamsWindow = 128;
+struct ParamsLayoutOutput {
+  uint32_t entries = 8;
+  uint32_t flags = 0;
+  int res = 0;                      // setup with the whole window accessible: 0 or -errno
+  uint8_t window[kParamsWindow]{};  // that window after the setup (the kernel's params + canary)
+  int copyOut = -1;                 // 1 + last window byte the kernel changed (bytes >= 40 canaried)
+  int probeRoom = 0;                // the room asked about (the seed's struct size)
+  int probeRoomRes = 0;             // setup with only `probeRoom` bytes before the inaccessible page
+  int copyIn = -1;                  // smallest room that setup accepted (-1: not found)
+  int copyInRes = 0;                // when not found: the result at the largest room tried
+};
+void ParamsLayout(int probeRoom, ParamsLayoutOutput* out);
 
 // ---- probeOpcodes ----
 struct OpcodeProbeOutput {
@@ -84,8 +117,17 @@ struct SetupFlagOutput {
   uint32_t features = 0;
   uint32_t sqEntries = 0;
   uint32_t cqEntries = 0;
+  // NO_MMAP with userMemory: the ring lives in our memory; a NOP goes through it
+  bool userMemory = false;
+  int memRes = 0;        // allocating that memory (0 or -errno)
+  bool nopTried = false;
+  int nopEnterRes = 0;
+  bool nopHasCqe = false;
+  int32_t nopCqeRes = 0;
 };
-void TrySetupFlags(uint32_t flags, uint32_t entries, uint32_t cqEntries, SetupFlagOutput* out);
+// userMemory: with IORING_SETUP_NO_MMAP, give the kernel page-aligned ring memory of our own
+// (cq_off.user_addr: SQ/CQ rings, sq_off.user_addr: SQEs) instead of null addresses.
+void TrySetupFlags(uint32_t flags, uint32_t entries, uint32_t cqEntries, bool userMemory, SetupFlagOutput* out);
 
 // ---- singleIssuerCrossThread ----
 struct NopOutcome {
@@ -94,12 +136,14 @@ struct NopOutcome {
   int32_t cqeRes = 0;
 };
 struct SingleIssuerOutput {
+  uint32_t flags = 0;  // the setup flags tried
   int setupRes = 0;
   NopOutcome sameThread;
   NopOutcome otherThread;
   InternalError internal;
 };
-void SingleIssuerCrossThread(SingleIssuerOutput* out);
+// extraFlags: added to SINGLE_ISSUER|CLAMP (tests: SQPOLL, whose SQ thread is the one issuer).
+void SingleIssuerCrossThread(uint32_t extraFlags, SingleIssuerOutput* out);
 
 // ---- loopback ----
 struct LoopbackInput {

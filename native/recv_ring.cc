@@ -135,16 +135,24 @@ int RecvRing::queueIdle(uint32_t* queued, bool stopQuietly) {
   return 0;
 }
 
-int RecvRing::FillRecvQueue() {
+int RecvRing::FillRecvQueue(FillReport* report) {
+  FillReport local;
+  FillReport& rep = report ? *report : local;
+  rep = FillReport{};
   if (closed_ || fd_ < 0) return -EBADF;
   uint32_t queued = 0;
   int r = queueIdle(&queued, false);
+  rep.written = queued;
   if (r < 0) return r;
-  if (queued > 0) {
-    r = EnterBounded(fd_, params_.features, params_.flags, queued, 0, waitTimeoutMs_, forcePoll_);
-    if (r < 0) return r;
-  }
-  return static_cast<int>(queued);
+  if (queued == 0) return 0;
+  // What the kernel took is io_uring_enter's result (and its SQ head), not what we wrote: it
+  // stops at the first SQE it cannot take, and refuses the whole call on an error.
+  rep.entered = true;
+  rep.sqHeadBefore = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
+  r = EnterBounded(fd_, params_.features, params_.flags, queued, 0, waitTimeoutMs_, forcePoll_);
+  rep.sqHeadAfter = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
+  rep.enterRes = r;
+  return r;
 }
 
 int RecvRing::ReceivePackets(bool wait, RecvCallback cb, void* ctx, RecvStats* stats) {

@@ -149,10 +149,10 @@ int MapRingsSingle(int ringFd, const abi::io_uring_params& p, bool useSingle, Ri
     cq = sq;
   } else {
     r = sys::Mmap(cqRingSize, prot, flags, ringFd, abi::OFF_CQ_RING, &cq);
-    if (r < 0) goto unmap_sq;  // the seed leaks the SQ mapping here
+    if (r < 0) goto unmap_sq;  // the seed returns here without unmapping; its caller's Close() does it
   }
   r = sys::Mmap(sqesSize, prot, flags, ringFd, abi::OFF_SQES, &sqes);
-  if (r < 0) goto unmap_cq;  // ... and both here
+  if (r < 0) goto unmap_cq;
 
   AdoptMappings(p, {sq, cq, sqes}, {sqRingSize, cqRingSize, sqesSize}, useSingle, mem, info);
   return 0;
@@ -164,6 +164,21 @@ unmap_sq:
   return r;
 }
 
+void AdoptUserRingMemory(const abi::io_uring_params& p, void* rings, void* sqes, RingMemory* mem) {
+  *mem = RingMemory{};
+  mem->sqRing = rings;
+  mem->cqRing = rings;
+  mem->sqesMap = sqes;
+  mem->single = true;
+  SetRingPointers(p, mem);
+}
+
+// One munmap per mapping: the shared SQ/CQ mapping of a single-mmap ring is unmapped once. The
+// seed's ioUringRecvState.Close sets r.sqRing = nil after unmapping it and only then asks whether
+// cqRing is a separate mapping (len(r.cqRing) != len(r.sqRing) is then always true), so it calls
+// unix.Munmap on the same region a second time: x/sys/unix's bookkeeping no longer knows it and
+// returns EINVAL (Close reports that error), or, if another unix.Mmap got the same address in
+// between, unmaps that mapping instead.
 void UnmapRings(RingMemory* mem) {
   if (mem->sqesMap) sys::Munmap(mem->sqesMap, mem->sqesSize);
   if (mem->cqRing && mem->cqRing != mem->sqRing) sys::Munmap(mem->cqRing, mem->cqRingSize);
@@ -418,9 +433,11 @@ int SendRing::getSqe(abi::io_uring_sqe** out) {
       *out = sqe;
       return 0;
     }
-    // Full. The seed waits for one completion without submitting (submit 0, wait 1), which can
-    // never finish when the ring is full of SQEs not yet submitted; we hand the kernel those
-    // first so a batch larger than the ring makes progress instead of timing out.
+    // Full. The seed waits for one completion without submitting (submit 0, wait 1). A full SQ
+    // holds only SQEs not yet submitted (the kernel's SQ head moves when it takes SQEs, not when
+    // they complete), so no completion frees a slot and nothing is submitted: the seed blocks in
+    // io_uring_enter for good (a SendmsgBatch larger than the free SQ does it). We hand the kernel
+    // those SQEs first, so a batch larger than the ring makes progress.
     int r = submitAndWait(unsubmitted_, 1);
     if (r < 0) return r;
   }
@@ -435,6 +452,8 @@ static inline void PublishTail(const RingMemory& mem, uint32_t tail) {
 int SendRing::enqueueSendmsg(int fd, const struct msghdr* msg, uint32_t msgFlags, uint64_t* userData) {
   if (!msg) return -EINVAL;
   if (msg->msg_iovlen > 1) return -ENOTSUP;  // the seed copies one iovec
+  // The seed copies name and control through a (*[256]byte) view: a msg_namelen or msg_controllen
+  // above 256 panics there (slice bounds out of range). We refuse it before taking an SQE.
   if (msg->msg_name && msg->msg_namelen > kSendCopySize) return -EINVAL;
   if (msg->msg_control && msg->msg_controllen > kSendCopySize) return -EINVAL;
   uint32_t index;

@@ -12,7 +12,9 @@
 
 // Every function returns >= 0 on success or -errno; nothing here throws or touches errno
 // (that lives in syscalls.h). Every wait on the kernel is bounded by the ring's wait timeout
-// (default 2000 ms): a wait that runs out returns -ETIME.
+// (default 2000 ms): a wait that runs out returns -ETIME. (The seed's submitAndWaitLocked calls
+// io_uring_enter(fd, submit, wait, GETEVENTS) with no timeout and retries EINTR forever, so each
+// of its waits — popCqeLocked, a full SQ in getSqeLocked, receivePackets(true) — can block for good.)
 //
 // Threading: a ring is used by one thread at a time (the seed guards each ring with a mutex; the
 // callers here own their ring on one thread, which SINGLE_ISSUER rings require anyway).
@@ -113,6 +115,10 @@ int MapRingsSeparate(int ringFd, const abi::io_uring_params& p, RingMemory* mem,
 // forceSingle), MAP_POPULATE. Unmaps what it mapped on failure.
 int MapRingsSingle(int ringFd, const abi::io_uring_params& p, bool useSingle, RingMemory* mem, RingMapping* info);
 void UnmapRings(RingMemory* mem);
+// IORING_SETUP_NO_MMAP: the rings live in memory the caller gave the kernel (cq_off.user_addr for
+// the SQ/CQ rings, sq_off.user_addr for the SQEs); point `mem` into it. Nothing to unmap later:
+// the caller owns that memory (do not pass `mem` to UnmapRings).
+void AdoptUserRingMemory(const abi::io_uring_params& p, void* rings, void* sqes, RingMemory* mem);
 
 // Bounded io_uring_enter: submit `toSubmit`, wait for `waitNr` completions at most timeoutMs.
 // EXT_ARG timeout when `features` has FEAT_EXT_ARG (and !forcePoll), else poll() on the ring fd.
@@ -224,6 +230,15 @@ struct RecvPacket {
 // Called once per received packet; the pointers are valid only during the call.
 using RecvCallback = void (*)(void* ctx, const RecvPacket& packet);
 
+// What fillRecvQueue did, as the kernel saw it.
+struct FillReport {
+  uint32_t written = 0;       // RECVMSG SQEs written into the SQ ring and published (our tail moved)
+  bool entered = false;       // io_uring_enter was called (something was written)
+  int enterRes = 0;           // its result: SQEs the kernel took (>= 0), or -errno
+  uint32_t sqHeadBefore = 0;  // the kernel's SQ head before and after that call
+  uint32_t sqHeadAfter = 0;
+};
+
 struct RecvStats {
   uint64_t completions = 0;
   uint64_t packets = 0;
@@ -245,8 +260,10 @@ class RecvRing {
   // newIoUringRecvState(sockFd, entries, poolSize, bufferSize). `report` may be null.
   int Setup(int sockFd, const SetupOptions& opts, SetupReport* report);
   // fillRecvQueue: queue every idle buffer (stop when the SQ is full) and submit them.
-  // Returns the number queued (>= 0) or -errno.
-  int FillRecvQueue();
+  // Returns the number of SQEs the kernel took (io_uring_enter's result, >= 0) or -errno; the
+  // seed looks only at the errno, so buffers written but not taken stay queued in the SQ ring
+  // (the next enter hands them over). `report` (may be null) gets both counts and the SQ head.
+  int FillRecvQueue(FillReport* report = nullptr);
   // receivePackets(wait): resubmit idle buffers, submit (+ wait for 1, bounded), reap every CQE.
   // Returns the number of packets handed to `cb` (>= 0) or -errno (-ETIME: nothing arrived in time).
   int ReceivePackets(bool wait, RecvCallback cb, void* ctx, RecvStats* stats);

@@ -28,6 +28,16 @@ inline int IoUringSetupOnce(uint32_t entries, abi::io_uring_params* p) {
   return static_cast<int>(r);
 }
 
+// io_uring_setup with a params pointer we never dereference ourselves: the layout probe puts it
+// right before an inaccessible page to see how many bytes the kernel reads (no retry, no copy).
+inline int IoUringSetupRaw(uint32_t entries, void* params) {
+  breadcrumb::Note(abi::NR_io_uring_setup);
+  long r = syscall(abi::NR_io_uring_setup, entries, params);
+  if (r < 0) return NegErrno();
+  ledger::NoteRingCreated(static_cast<int>(r));
+  return static_cast<int>(r);
+}
+
 // io_uring_setup as a fresh process would see it: an ENOMEM shortly after one of our own rings was
 // closed is retried until the kernel has given that ring's memory back (bounded, see ring_ledger.h).
 inline int IoUringSetup(uint32_t entries, abi::io_uring_params* p) {
@@ -75,6 +85,8 @@ inline int Mmap(size_t length, int prot, int flags, int fd, uint64_t offset, voi
 }
 
 inline int Munmap(void* addr, size_t length) { return munmap(addr, length) < 0 ? NegErrno() : 0; }
+
+inline int Mprotect(void* addr, size_t length, int prot) { return mprotect(addr, length, prot) < 0 ? NegErrno() : 0; }
 
 inline int Close(int fd) {
   ledger::NoteFdClosing(fd);

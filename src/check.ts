@@ -12,6 +12,7 @@ import { remediationInContext } from './probes/remediation.js';
 import { dependencySkip, probeResult, runProbe } from './probes/result.js';
 import type { CheckOptions, ProbeSpec } from './probes/spec.js';
 import { probeChildCommand } from './runtime.js';
+import { SEED_FINDINGS } from './seed/findings.js';
 import type { ProbeResult, Report } from './types.js';
 import { computeVerdict, exitCodeFor } from './verdict.js';
 
@@ -283,6 +284,7 @@ export async function runCheck(options: CheckOptions, context?: ContextReport): 
     exitCode: exitCodeFor(verdict),
     ...(context ? { context } : {}),
     probes,
+    seedFindings: SEED_FINDINGS.map((f) => f.id),
   };
 }
 

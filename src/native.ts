@@ -86,19 +86,69 @@ export interface RingLadderResult {
   maxWorkers: { res: number; requested: [number, number]; previous: [number, number] | null } | null;
   /** holdSendRing: the send ring held during the receive ladder */
   heldSendRing?: { res: number; entries: number } | null;
-  /** recv only: how many of the pool's RECVMSG could be queued on the accepted ring */
-  recvPool: { poolSize: number; queued: number; submitRes: number } | null;
+  /**
+   * recv only: the pool's RECVMSG (fillRecvQueue). `written`: SQEs we wrote and published;
+   * `submitted`: io_uring_enter's result (SQEs the kernel took, or -errno); the kernel's SQ head
+   * before and after that call. `queued` = what the kernel took (0 on an error), `submitRes` = the
+   * enter's -errno (0 when none). `entered` false: nothing was written, so no enter was made.
+   */
+  recvPool: {
+    poolSize: number;
+    written: number;
+    entered: boolean;
+    submitted: number;
+    sqHeadBefore: number;
+    sqHeadAfter: number;
+    queued: number;
+    submitRes: number;
+  } | null;
+}
+
+/** One CQE slot as one mapping shows it (null: that mapping's CQ ring had nothing at its head). */
+export interface CqeView {
+  userData: number;
+  res: number;
+  flags: number;
 }
 
 export interface MappingCompareResult {
   res: number;              // setup result (0 or -errno)
   featSingleMmap: boolean;
-  separate: { res: number; mapping: RingMapping | null };
-  single: { res: number; mapping: RingMapping | null };
-  /** both mappings show the same ring: same masks/entries, and a NOP submitted through one
-   *  is reaped through the other */
+  /** `attempted` false for the single mapping without FEAT_SINGLE_MMAP (the SQ mapping holds no CQ ring then) */
+  separate: { attempted: boolean; res: number; mapping: RingMapping | null };
+  single: { attempted: boolean; res: number; mapping: RingMapping | null };
+  /**
+   * NOP 1 submitted through the separate mappings, NOP 2 through the single one (when made); each
+   * one's CQE read through the separate CQ mapping and through the single mapping before it was consumed.
+   */
+  nops: Array<{
+    submittedThrough: 'separate' | 'single';
+    userData: number;
+    enterRes: number;
+    viaSeparate: CqeView | null;
+    viaSingle: CqeView | null;
+  }>;
+  /** both mappings show the same ring: same masks/entries, and every NOP's CQE (user_data, res 0, flags) read alike through both */
   agree: boolean;
-  nopRoundTrip: { res: number; cqeRes: number | null };
+}
+
+/**
+ * io_uring_params as the kernel copies it, measured (io_uring_setup of an 8-entry CLAMP ring):
+ * `window` = 128 bytes after a setup with bytes 40.. filled with a canary; `copyOut` = 1 + the last
+ * byte the kernel changed there (two canaries); `copyIn` = the smallest room before an inaccessible
+ * page that io_uring_setup accepts (-1: not found, `copyInRes` says why); `probeRoomRes` = the
+ * setup's answer with only `probeRoom` bytes of room (-EFAULT when the kernel reads past them).
+ */
+export interface ParamsLayoutResult {
+  entries: number;
+  flags: number;
+  res: number;
+  window: number[] | null;
+  copyOut: number;
+  probeRoom: number;
+  probeRoomRes: number;
+  copyIn: number;
+  copyInRes: number;
 }
 
 export interface OpcodeProbeResult {
@@ -124,9 +174,14 @@ export interface SetupFlagResult {
   features: number;
   sqEntries: number;
   cqEntries: number;
+  /** NO_MMAP tried with ring memory of ours (userMemory option) */
+  userMemory: boolean;
+  /** with that memory: a NOP submitted and reaped in it (null when not tried) */
+  nop: { enterRes: number; cqeRes: number | null } | null;
 }
 
 export interface SingleIssuerResult {
+  flags: number;            // the setup flags tried (SINGLE_ISSUER|CLAMP, plus any extraFlags)
   setupRes: number;
   sameThread: { enterRes: number; cqeRes: number | null };
   otherThread: { enterRes: number; cqeRes: number | null };
@@ -196,11 +251,16 @@ export interface MemlockProbeResult {
 export interface Addon {
   abi(): AbiInfo;
   ringLadder(opts: RingLadderOptions): Promise<RingLadderResult>;
-  mappingCompare(opts: { entries: number }): Promise<MappingCompareResult>;
+  /** singleFromOtherRing (tests): the single view maps a second ring, a real disagreement */
+  mappingCompare(opts: { entries: number; singleFromOtherRing?: boolean }): Promise<MappingCompareResult>;
+  /** room: the struct size to try io_uring_setup with, right before an inaccessible page (the seed's) */
+  paramsLayout(opts: { room: number }): Promise<ParamsLayoutResult>;
   probeOpcodes(): Promise<OpcodeProbeResult>;
   multishotRecvmsg(opts: { timeoutMs?: number }): Promise<MultishotResult>;
-  trySetupFlags(opts: { flags: number; entries?: number; cqEntries?: number }): Promise<SetupFlagResult>;
-  singleIssuerCrossThread(): Promise<SingleIssuerResult>;
+  /** userMemory: with NO_MMAP, page-aligned ring memory of ours instead of null addresses */
+  trySetupFlags(opts: { flags: number; entries?: number; cqEntries?: number; userMemory?: boolean }): Promise<SetupFlagResult>;
+  /** extraFlags (tests): added to SINGLE_ISSUER|CLAMP, e.g. SQPOLL */
+  singleIssuerCrossThread(opts?: { extraFlags?: number }): Promise<SingleIssuerResult>;
   loopback(opts: LoopbackOptions): Promise<LoopbackResult>;
   /** map a shared file (>= 16 bytes) as the breadcrumb page: the last syscall survives a SIGSYS kill */
   setBreadcrumbFd(fd: number): number;

@@ -39,9 +39,11 @@ export type ReasonCode =
   | 'PROBE_UNSUPPORTED'    // IORING_REGISTER_PROBE refused (kernel < 5.6)
   | 'MULTISHOT_UNAVAILABLE'
   | 'SINGLE_ISSUER_EEXIST' // informative: the kernel enforces single-issuer (why the seed omits it)
+  | 'SINGLE_ISSUER_UNENFORCED' // the kernel accepted SINGLE_ISSUER but let another thread submit
   | 'NO_LOOPBACK'          // no usable loopback interface / address
   | 'DATA_MISMATCH'        // bytes, lengths or source addresses came back wrong
   | 'ABI_MISMATCH'         // struct sizes/offsets/alignment not what the seed assumes
+  | 'SEED_LAYOUT'          // the seed's declared structs are smaller than what the kernel copies (its params: 112 of 120 bytes)
   | 'BELOW_MIN_PPS'
   | 'BELOW_MIN_RATIO'
   // the probe itself could not run: verdict unknown
@@ -104,6 +106,8 @@ export interface Report {
   probes: ProbeResult[];
   /** present when the run was gated (--require, --min-pps, --min-ratio, --strict, --policy) */
   gate?: GateOutcome;
+  /** ids of what the port found in the seed (src/seed/findings.ts, `uring-probe explain seed`); absent in older reports */
+  seedFindings?: string[];
 }
 
 /** The outcome of checking a report against requirements (src/gate/). */

@@ -25,7 +25,7 @@ function cli(args: string[], env: Record<string, string> = {}): { status: number
 const NO_BENCH_IDS = PROBES.filter((p) => p.enabled?.({ bench: false } as never) ?? true).map((p) => p.id);
 
 function assertReportShape(report: Report): void {
-  assert.deepEqual(Object.keys(report), ['schemaVersion', 'tool', 'host', 'startedAt', 'durationMs', 'verdict', 'exitCode', 'context', 'probes']);
+  assert.deepEqual(Object.keys(report), ['schemaVersion', 'tool', 'host', 'startedAt', 'durationMs', 'verdict', 'exitCode', 'context', 'probes', 'seedFindings']);
   assert.equal(report.context?.asInvoked, true, 'a run without context options says so');
   assert.equal(report.context?.user.uid, process.getuid?.());
   assert.equal(typeof report.context?.container.inContainer === 'boolean' || report.context?.container.inContainer === null, true);

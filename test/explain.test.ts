@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { explainCatalog, explainIds, findEntry, suggestIds, type ExplainEntry } from '../src/explain/catalog.js';
+import { explainCatalog, explainIds, findAnyEntry, findEntry, seedFindingEntries, suggestIds, type ExplainEntry } from '../src/explain/catalog.js';
 import { PROBES } from '../src/probes/index.js';
 import { REMEDIATION } from '../src/probes/reasons.js';
 import type { ReasonCode } from '../src/types.js';
@@ -168,5 +168,38 @@ describe('uring-probe explain', () => {
     assert.equal(r.status, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as { entries: ExplainEntry[] };
     assert.deepEqual(doc.entries.map((e) => e.id), [...PROBE_IDS, ...REASON_CODES]);
+  });
+});
+
+describe('uring-probe explain seed (what the port found in the seed)', () => {
+  it('has an entry of kind seed-finding for every finding, every field written', () => {
+    const entries = seedFindingEntries();
+    assert.ok(entries.length > 0);
+    for (const e of entries) {
+      assert.equal(e.kind, 'seed-finding');
+      for (const t of [e.id, e.title, e.seed, e.consequence, e.conditions, e.fix, e.port]) {
+        assert.ok(t.trim().length > 0, `${e.id}: empty text`);
+        assert.doesNotMatch(t, /not written yet/, e.id);
+      }
+      for (const list of [e.goSymbols, e.evidence, e.kernelFeatures, e.portFiles]) {
+        assert.ok(list.length > 0 && list.every((x) => x.trim().length > 0), `${e.id}: an empty list or item`);
+      }
+      assert.equal(e.kernel.length, e.kernelFeatures.length, e.id);
+      for (const k of e.kernel) assert.ok(k.since === null || /^\d+\.\d+$/.test(k.since), `${e.id}: ${k.feature} since ${String(k.since)}`);
+      assert.equal(findAnyEntry(`seed:${e.id}`), e);
+    }
+    // not in the probe/reason catalog: `explain --json` stays probes then reason codes
+    assert.ok(!explainCatalog().some((e) => (e as { kind: string }).kind === 'seed-finding'));
+  });
+
+  it('lists them with `explain seed` and shows one with `explain seed:ID`', () => {
+    const list = cli(['explain', 'seed']);
+    assert.equal(list.status, 0, list.stderr);
+    for (const e of seedFindingEntries()) assert.match(list.stdout, new RegExp(`^  ${e.id} +\\S`, 'm'), e.id);
+    const first = seedFindingEntries()[0]!;
+    const one = cli(['explain', `seed:${first.id}`]);
+    assert.equal(one.status, 0, one.stderr);
+    assert.ok(one.stdout.startsWith(`seed:${first.id}  seed finding: ${first.title}`));
+    assert.ok(squash(one.stdout).includes(squash(first.fix)));
   });
 });

@@ -1,10 +1,13 @@
 // Failure paths through the real kernel: a seccomp filter makes io_uring say no, and the built CLI must report exactly why.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, it, before } from 'node:test';
-import type { Report, SetupAttempt } from '../src/types.js';
+import { pathToFileURL } from 'node:url';
+import type { ProbeResult, Report, SetupAttempt } from '../src/types.js';
 import {
   describeRun,
   probeById,
+  ROOT,
   runCheckHuman,
   runCheckJson,
   runCli,
@@ -83,6 +86,31 @@ function rawMmap(rules: string[], calls: Array<[number, number]>): string[] {
   const run = runUnderLauncher(rules, 'python3', ['-c', RAW_MMAP_CALLER, ...args]);
   assert.equal(run.status, 0, describeRun(run));
   return JSON.parse(run.stdout) as string[];
+}
+
+/**
+ * Runs the given probes (by id, in this order, each seeing the results of those before it, a
+ * dependency failure skipping as in `check`) in a node child under the launcher's rules, and
+ * returns their results. The probe itself is the built one in dist/, nothing is stubbed: the
+ * kernel answers under the filter.
+ */
+function runProbesUnder(rules: string[], ids: string[]): ProbeResult[] {
+  const url = (path: string): string => pathToFileURL(join(ROOT, 'dist', 'src', path)).href;
+  const script = `
+    const { probeById } = await import(${JSON.stringify(url('probes/index.js'))});
+    const { runProbe } = await import(${JSON.stringify(url('probes/result.js'))});
+    const { DEFAULT_CHECK_OPTIONS } = await import(${JSON.stringify(url('probes/spec.js'))});
+    const results = new Map();
+    const out = [];
+    for (const id of ${JSON.stringify(ids)}) {
+      const r = await runProbe(probeById(id), { options: DEFAULT_CHECK_OPTIONS, results });
+      results.set(id, r);
+      out.push(r);
+    }
+    console.log(JSON.stringify(out));`;
+  const run = runUnderLauncher(rules, process.execPath, ['--input-type=module', '-e', script]);
+  assert.equal(run.status, 0, describeRun(run));
+  return JSON.parse(run.stdout) as ProbeResult[];
 }
 
 /** io_uring's mmap offset of the CQ ring (IORING_OFF_CQ_RING). */
@@ -173,6 +201,26 @@ describe('seccomp launcher on its own (python ctypes, not the CLI)', () => {
       ['ok', 'ENOMEM', 'ENOMEM', 'ok'],
     );
   });
+  it('--register-errno-ring 19=EINVAL@64 refuses IOWQ_MAX_WORKERS on a 64-entry ring only', () => {
+    const script = `
+import ctypes, errno, json
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+out = {}
+for entries in (8, 64, 256):
+    params = ctypes.create_string_buffer(120)
+    fd = libc.syscall(ctypes.c_long(425), ctypes.c_long(entries), params)
+    limits = (ctypes.c_uint32 * 2)(4, 4)
+    r = libc.syscall(ctypes.c_long(427), ctypes.c_long(fd), ctypes.c_long(19), limits, ctypes.c_long(2))
+    out[str(entries)] = 'ok' if r >= 0 else errno.errorcode[ctypes.get_errno()]
+print(json.dumps(out))
+`;
+    const run = runUnderLauncher(['--register-errno-ring', '19=EINVAL@64'], 'python3', ['-c', script]);
+    assert.equal(run.status, 0, describeRun(run));
+    assert.deepEqual(JSON.parse(run.stdout), { '8': 'ok', '64': 'EINVAL', '256': 'ok' });
+    const byName = runUnderLauncher(['--register-errno-ring', 'IOWQ_MAX_WORKERS=EPERM@8'], 'python3', ['-c', script]);
+    assert.deepEqual(JSON.parse(byName.stdout), { '8': 'EPERM', '64': 'ok', '256': 'ok' });
+  });
   it('bad arguments: one line on stderr and exit 64', () => {
     for (const args of [
       ['--errno', 'io_uring_setup=EWHATEVER'],
@@ -186,6 +234,9 @@ describe('seccomp launcher on its own (python ctypes, not the CLI)', () => {
       ['--mmap-errno', '0x8000000=ENOTANERRNO'],
       ['--mmap-errno', '0x8000000=ENOMEM@'],
       ['--mmap-errno', '0x8000000=ENOMEM@12k'],
+      ['--register-errno-ring', '19=EINVAL'],
+      ['--register-errno-ring', '19=EINVAL@0'],
+      ['--register-errno-ring', 'NOPE=EINVAL@64'],
     ]) {
       const run = runUnderLauncher(args, 'true', []);
       assert.equal(run.status, 64, describeRun(run));
@@ -465,5 +516,109 @@ describe('the CLI when the kernel says no (seccomp)', () => {
     assert.ok(!run.report.probes.some((probe) => probe.status === 'fail'), 'a shrunk ring is a warning only');
     assertEveryProbePresent(run.report);
     assertHuman(rules, 1, [/RING_SHRUNK|shr[iu]nk/i, /ENOMEM/, /degraded/i]);
+  });
+  it('io_uring_enter → EPERM: the pool\'s RECVMSG were written but the kernel took none; ring-setup fails SECCOMP_BLOCKED (exit 2)', () => {
+    const rules = ['--errno', 'io_uring_enter=EPERM'];
+    const run = runCheckJson({ seccomp: rules });
+    assertExit(run, 2);
+    const ringSetup = probeById(run.report, 'ring-setup');
+    assert.equal(ringSetup.status, 'fail', ringSetup.summary);
+    assert.equal(ringSetup.reason, 'SECCOMP_BLOCKED');
+    assert.equal(ringSetup.errno, 'EPERM');
+    assert.match(ringSetup.summary, /io_uring_enter/);
+    assert.deepEqual(ringFact(run.report, 'recv', 'pool'), {
+      poolSize: 64,
+      written: 64,
+      submitted: 'EPERM',
+      sqHeadMoved: 0,
+      queued: 0,
+    });
+    assertEveryProbePresent(run.report);
+  });
+
+  it('ENOMEM above 32 entries: the 32-entry receive ring takes 32 of the 64 pooled RECVMSG, counted by the kernel', () => {
+    const run = runCheckJson({ seccomp: ['--enomem-above', '32'] });
+    assertExit(run, 1);
+    assert.deepEqual(ringFact(run.report, 'recv', 'pool'), {
+      poolSize: 64,
+      written: 32,
+      submitted: 32,
+      sqHeadMoved: 32,
+      queued: 32,
+    });
+    const ringSetup = probeById(run.report, 'ring-setup');
+    assert.match(ringSetup.summary, /kernel took 32 of 64 pooled RECVMSG/);
+  });
+
+  it('--require NO_MMAP is met on 6.18 (tried with ring memory), and unmet when the kernel refuses the flag', () => {
+    const healthy = runCheckJson({}, ['--require', 'NO_MMAP']);
+    assert.equal(healthy.report.gate?.passed, true, JSON.stringify(healthy.report.gate));
+    const refused = runCheckJson({ seccomp: ['--einval-setup-flags', 'NO_MMAP'] }, ['--require', 'NO_MMAP']);
+    assert.equal(refused.report.gate?.passed, false);
+    assert.match(refused.report.gate?.unmet[0]?.have ?? '', /NO_MMAP refused with EINVAL/);
+  });
+
+  it('IOWQ_MAX_WORKERS refused on the receive ring only: worker-limit warns NO_WORKER_LIMIT and names that ring (exit 1)', () => {
+    const rules = ['--register-errno-ring', '19=EINVAL@64'];
+    const run = runCheckJson({ seccomp: rules });
+    assertExit(run, 1);
+    const workerLimit = probeById(run.report, 'worker-limit');
+    assert.equal(workerLimit.status, 'warn', workerLimit.summary);
+    assert.equal(workerLimit.reason, 'NO_WORKER_LIMIT');
+    assert.equal(workerLimit.errno, 'EINVAL');
+    assert.match(workerLimit.summary, /receive ring/);
+    const facts = workerLimit.facts as Record<string, Record<string, unknown>>;
+    assert.equal(facts['send']?.['result'], 'ok');
+    assert.equal(facts['recv']?.['result'], 'EINVAL');
+    assert.equal(workerLimit.facts['result'], 'EINVAL', 'the combined result the gate reads');
+    assertEveryProbePresent(run.report);
+  });
+});
+
+describe('probes run under a filter (in a child, the real addon, no stubs)', () => {
+  it('single-issuer: when even the creating thread\'s NOP is refused (io_uring_enter → EPERM), the probe cannot pass', () => {
+    const [result] = runProbesUnder(['--errno', 'io_uring_enter=EPERM'], ['single-issuer']);
+    assert.ok(result);
+    assert.notEqual(result.status, 'pass', result.summary);
+    assert.equal(result.status, 'fail');
+    assert.equal(result.reason, 'PROBE_ERROR');
+    assert.equal(result.errno, 'EPERM');
+    assert.match(result.summary, /creating thread/);
+  });
+  it('single-mmap: the separate CQ ring mapping refused (mmap at 0x8000000 → EACCES): fail, naming that mapping', () => {
+    const [result] = runProbesUnder(['--mmap-errno', '0x8000000=EACCES'], ['single-mmap']);
+    assert.ok(result);
+    assert.equal(result.status, 'fail', result.summary);
+    assert.equal(result.reason, 'UNKNOWN');
+    assert.equal(result.errno, 'EACCES');
+    assert.match(result.summary, /separate .*mmap failed with EACCES/);
+  });
+
+  it('cqe-alignment: io_uring_setup refused for its measuring rings: fail PROBE_ERROR, no layout claimed', () => {
+    const [result] = runProbesUnder(['--errno', 'io_uring_setup=EPERM'], ['cqe-alignment']);
+    assert.ok(result);
+    assert.equal(result.status, 'fail', result.summary);
+    assert.equal(result.reason, 'PROBE_ERROR');
+    assert.equal(result.errno, 'EPERM');
+    assert.equal((result.facts['kernel'] as Record<string, unknown>)['copyIn'], null);
+  });
+
+  it('setup-flags: NO_MMAP refused with EINVAL (as a kernel without it): not accepted, not recognised, in the refused list', () => {
+    const results = runProbesUnder(['--einval-setup-flags', 'NO_MMAP'], ['setup-flags']);
+    const result = results[0]!;
+    const noMmap = (result.facts['flags'] as Record<string, Record<string, unknown>>)['NO_MMAP']!;
+    assert.equal(noMmap['accepted'], false);
+    assert.equal(noMmap['recognised'], false);
+    assert.deepEqual(noMmap['withMemory'], { accepted: false, errno: 'EINVAL', nop: null });
+    assert.match(result.summary, /refused: .*NO_MMAP:EINVAL/);
+  });
+
+  it('worker-limit: IOWQ_MAX_WORKERS refused on the send ring only (256 entries): warn, naming the send ring', () => {
+    const results = runProbesUnder(['--register-errno-ring', '19=EOPNOTSUPP@256'], ['environment', 'ring-setup', 'worker-limit']);
+    const result = results[2]!;
+    assert.equal(result.status, 'warn', result.summary);
+    assert.equal(result.reason, 'NO_WORKER_LIMIT');
+    assert.equal(result.errno, 'EOPNOTSUPP');
+    assert.match(result.summary, /on the send ring with EOPNOTSUPP.*the receive ring accepted it/);
   });
 });

@@ -86,7 +86,17 @@ test('recv ring ladder: entries follow the pool, one mapping with SINGLE_MMAP, e
   assert.ok(r.mapping);
   assert.equal(r.mapping.strategy, 'single');
   assert.equal(r.mapping.sqRingSize, r.mapping.cqRingSize);
-  assert.deepEqual(r.recvPool, { poolSize: 64, queued: 64, submitRes: 0 });
+  // the kernel's count (io_uring_enter's result and its SQ head), not the SQEs we wrote
+  assert.deepEqual(r.recvPool, {
+    poolSize: 64,
+    written: 64,
+    entered: true,
+    submitted: 64,
+    sqHeadBefore: 0,
+    sqHeadAfter: 64,
+    queued: 64,
+    submitRes: 0,
+  });
 
   const capped = await addon.ringLadder({ kind: 'recv', poolSize: 5000 });
   assert.equal(capped.res, 0);
@@ -118,7 +128,7 @@ test('ladder: EINVAL falls back to the next flag set and records both attempts',
   assert.equal(r.maxWorkers, null, 'not registered when asked not to');
 });
 
-test('mappingCompare: the single mapping and the three separate ones show the same ring', async () => {
+test('mappingCompare: each NOP\'s CQE reads the same through the separate CQ mapping and the single mapping', async () => {
   const r = await addon.mappingCompare({ entries: 8 });
   assert.equal(r.res, 0);
   assert.equal(r.featSingleMmap, true);
@@ -127,8 +137,43 @@ test('mappingCompare: the single mapping and the three separate ones show the sa
   assert.equal(r.separate.mapping?.strategy, 'separate');
   assert.equal(r.single.mapping?.strategy, 'single');
   assert.equal(r.separate.mapping?.sqRingEntries, r.single.mapping?.sqRingEntries);
-  assert.deepEqual(r.nopRoundTrip, { res: 1, cqeRes: 0 });
+  assert.deepEqual(
+    r.nops.map((n) => [n.submittedThrough, n.enterRes]),
+    [['separate', 1], ['single', 1]],
+  );
+  for (const n of r.nops) {
+    assert.deepEqual(n.viaSeparate, { userData: n.userData, res: 0, flags: 0 }, `${n.submittedThrough}: through the separate CQ mapping`);
+    assert.deepEqual(n.viaSingle, { userData: n.userData, res: 0, flags: 0 }, `${n.submittedThrough}: through the single mapping`);
+  }
+  assert.notEqual(r.nops[0]!.userData, r.nops[1]!.userData);
   assert.equal(r.agree, true);
+});
+
+test('mappingCompare with the single view on another ring: the kernel\'s CQEs disagree, and agree is false', async () => {
+  const r = await addon.mappingCompare({ entries: 8, singleFromOtherRing: true });
+  assert.equal(r.res, 0);
+  assert.equal(r.nops[0]!.viaSingle, null, 'the NOP of ring A is not in ring B\'s CQ');
+  assert.deepEqual(r.nops[0]!.viaSeparate, { userData: r.nops[0]!.userData, res: 0, flags: 0 });
+  assert.equal(r.nops[1]!.viaSeparate, null);
+  assert.equal(r.agree, false);
+});
+
+test('paramsLayout: io_uring_setup reads and writes 120 bytes of params, measured at an inaccessible page', async () => {
+  const r = await addon.paramsLayout({ room: 112 });
+  assert.equal(r.res, 0);
+  assert.equal(r.copyIn, 120, 'the smallest room before an unmapped page that setup accepts');
+  assert.equal(r.probeRoomRes, -14, 'with 112 bytes of room: EFAULT');
+  assert.equal(r.copyOut, 120, 'the last byte the kernel wrote (canary past it untouched)');
+  assert.ok(r.window);
+  assert.deepEqual(r.window.slice(112, 120), [0, 0, 0, 0, 0, 0, 0, 0], 'cq_off.user_addr written as 0');
+  assert.deepEqual(r.window.slice(120, 128), Array(8).fill(0xa5), 'past 120 bytes the canary is untouched');
+  const u32 = (o: number): number => r.window![o]! | (r.window![o + 1]! << 8) | (r.window![o + 2]! << 16) | (r.window![o + 3]! << 24);
+  assert.equal(u32(0), 8, 'sq_entries');
+  assert.equal(u32(4), 16, 'cq_entries');
+  assert.equal(u32(8), CLAMP, 'flags');
+  assert.equal(u32(100) % 16, 0, 'cq_off.cqes');
+  const full = await addon.paramsLayout({ room: 120 });
+  assert.equal(full.probeRoomRes, 0, 'with 120 bytes of room setup works');
 });
 
 test('probeOpcodes: SENDMSG and RECVMSG are supported, the list ends at lastOp', async () => {
@@ -153,6 +198,19 @@ test('multishotRecvmsg: one multishot RECVMSG with a provided buffer ring receiv
     bufferFlag: true,
     payloadOk: true,
   });
+});
+
+test('trySetupFlags NO_MMAP: EFAULT with null ring addresses, accepted with memory of ours and a NOP through it', async () => {
+  const noMmap = abi.setupFlags['NO_MMAP']!;
+  const alone = await addon.trySetupFlags({ flags: noMmap });
+  assert.equal(alone.res, -14, 'the kernel knows the flag and faults on the null address');
+  assert.equal(alone.nop, null);
+  const withMemory = await addon.trySetupFlags({ flags: noMmap, userMemory: true });
+  assert.equal(withMemory.res, 0);
+  assert.equal(withMemory.userMemory, true);
+  assert.deepEqual(withMemory.nop, { enterRes: 1, cqeRes: 0 });
+  // an unknown flag next to it is still EINVAL, memory or not
+  assert.equal((await addon.trySetupFlags({ flags: noMmap + 2 ** 31, userMemory: true })).res, EINVAL);
 });
 
 test('trySetupFlags: what the kernel accepts alone, with a companion, or refuses', async () => {
@@ -181,9 +239,17 @@ test('trySetupFlags: what the kernel accepts alone, with a companion, or refuses
 
 test('singleIssuerCrossThread: the creating thread may submit, another thread gets -EEXIST', async () => {
   const r = await addon.singleIssuerCrossThread();
+  assert.equal(r.flags, abi.setupFlags['SINGLE_ISSUER']! | CLAMP);
   assert.equal(r.setupRes, 0);
   assert.deepEqual(r.sameThread, { enterRes: 1, cqeRes: 0 });
   assert.deepEqual(r.otherThread, { enterRes: EEXIST, cqeRes: null });
+});
+
+test('singleIssuerCrossThread with SQPOLL: the SQ thread is the one issuer, so another thread\'s submit is not refused', async () => {
+  const r = await addon.singleIssuerCrossThread({ extraFlags: abi.setupFlags['SQPOLL']! });
+  assert.equal(r.setupRes, 0);
+  assert.deepEqual(r.sameThread, { enterRes: 1, cqeRes: 0 });
+  assert.deepEqual(r.otherThread, { enterRes: 1, cqeRes: 0 });
 });
 
 for (const family of [4, 6] as const) {

@@ -3,16 +3,31 @@ import { strict as assert } from 'node:assert';
 import { constants } from 'node:os';
 import { describe, it } from 'node:test';
 import { errnoName, errnoNumber, errnoOfResult } from '../src/errno.js';
-import type { AbiInfo, NativeAttempt } from '../src/native.js';
+import { loadAddon, type AbiInfo, type NativeAttempt } from '../src/native.js';
+import {
+  compareEntries,
+  compareParams,
+  KERNEL_PARAMS,
+  KERNEL_STRUCTS,
+  layoutOf,
+  SEED_PARAMS,
+  SEED_STRUCTS,
+  snakeName,
+  type StructSet,
+} from '../src/probes/cqe-alignment.js';
+import { noMmapEntry } from '../src/probes/setup-flags.js';
+import { judgeSingleIssuer } from '../src/probes/single-issuer.js';
+import { judgeMapping } from '../src/probes/single-mmap.js';
 import { decodeCapabilities, refusalContextFrom } from '../src/probes/environment.js';
 import { killedProbeReason, REMEDIATION, setupRefusalReason, type RefusalContext } from '../src/probes/reasons.js';
+import { probeById } from '../src/probes/index.js';
 import { dependencySkip, probeResult, runProbe } from '../src/probes/result.js';
 import { ladderAttempts, namesOfBits } from '../src/probes/ring-setup.js';
 import { memlockFigures, suggestedLimit } from '../src/probes/memlock.js';
 import { DEFAULT_CHECK_OPTIONS, type ProbeSpec } from '../src/probes/spec.js';
 import { renderHuman } from '../src/report/human.js';
 import { renderJson } from '../src/report/json.js';
-import type { ProbeResult, ProbeStatus, ReasonCode, Report } from '../src/types.js';
+import type { FactValue, ProbeResult, ProbeStatus, ReasonCode, Report } from '../src/types.js';
 import { computeVerdict, exitCodeFor } from '../src/verdict.js';
 
 const plainHost: RefusalContext = {
@@ -296,5 +311,250 @@ describe('memlock figures: thresholds -> costs, use and the LimitMEMLOCK= to sug
   it('accepted at a zero limit is "not charged"; another errno is "cannot tell"', () => {
     assert.equal(memlockFigures({ ...base, chargeTestRes: 0 }).charged, false);
     assert.equal(memlockFigures({ ...base, chargeTestRes: -1 }).charged, null);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Probes against this machine's kernel (in-process, the real addon): what each one concludes.
+// ---------------------------------------------------------------------------------------------
+
+/** Runs probes by id in order, each seeing the results of those before it, as `check` does. */
+async function runChain(ids: string[]): Promise<Map<string, ProbeResult>> {
+  const results = new Map<string, ProbeResult>();
+  for (const id of ids) {
+    const spec = probeById(id);
+    assert.ok(spec, id);
+    results.set(id, await runProbe(spec, { options: DEFAULT_CHECK_OPTIONS, results }));
+  }
+  return results;
+}
+
+describe('cqe-alignment against this kernel: the seed\'s declared layout vs what the kernel copies', () => {
+  it('finds the seed\'s 112-byte ioUringParams short of the 120 bytes the kernel copies: pass with reason SEED_LAYOUT (a seed finding, not the host\'s)', async () => {
+    const results = await runChain(['environment', 'ring-setup', 'cqe-alignment']);
+    const r = results.get('cqe-alignment')!;
+    assert.equal(r.status, 'pass', r.summary);
+    assert.equal(r.reason, 'SEED_LAYOUT');
+    assert.match(r.remediation ?? '', /UserAddr uint64/);
+    const seed = r.facts.seed as Record<string, FactValue>;
+    const kernel = r.facts.kernel as Record<string, FactValue>;
+    assert.equal(seed.paramsSize, 112);
+    assert.equal(kernel.copyIn, 120, 'measured: the smallest room before an unmapped page io_uring_setup accepts');
+    assert.equal(kernel.copyOut, 120, 'measured: the last byte the kernel wrote');
+    assert.equal(kernel.seedRoom, 'EFAULT', 'io_uring_setup with only the seed\'s 112 bytes before an unmapped page');
+    assert.match(r.summary, /112/);
+    assert.match(r.summary, /120/);
+    assert.match(r.summary, /UserAddr uint64/);
+  });
+});
+
+describe('setup-flags against this kernel', () => {
+  it('NO_MMAP is tried with ring memory of our own and accepted on 6.18 (a NOP goes through it)', async () => {
+    const results = await runChain(['environment', 'ring-setup', 'setup-flags']);
+    const r = results.get('setup-flags')!;
+    const flags = r.facts.flags as Record<string, Record<string, FactValue>>;
+    const noMmap = flags.NO_MMAP!;
+    assert.equal(noMmap.accepted, true, JSON.stringify(noMmap));
+    assert.deepEqual(noMmap.alone, { accepted: false, errno: 'EFAULT' }, 'without memory: the kernel knows the flag and faults on the null address');
+    assert.equal(noMmap.recognised, true);
+    const withMemory = noMmap.withMemory as Record<string, FactValue>;
+    assert.equal(withMemory.accepted, true);
+    assert.deepEqual(withMemory.nop, { enter: 1, cqe: 0 });
+    assert.doesNotMatch(r.summary, /NO_MMAP:/, 'not in the refused list');
+  });
+});
+
+describe('single-mmap against this kernel', () => {
+  it('reads each NOP\'s CQE through the separate CQ mapping and through the single mapping, and says what the ladder means before 5.6', async () => {
+    const results = await runChain(['environment', 'ring-setup', 'single-mmap']);
+    const r = results.get('single-mmap')!;
+    assert.equal(r.status, 'pass', r.summary);
+    const nops = r.facts.nops as Array<Record<string, FactValue>>;
+    assert.equal(nops.length, 2);
+    for (const nop of nops) {
+      assert.deepEqual(nop.viaSeparate, { userData: nop.userData, res: 0 });
+      assert.deepEqual(nop.viaSingle, { userData: nop.userData, res: 0 });
+    }
+    assert.deepEqual(nops.map((n) => n.submittedThrough), ['separate', 'single']);
+    assert.match(String(r.facts.ladder), /5\.1.5\.5/);
+    assert.match(String(r.facts.ladder), /CLAMP/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The comparisons themselves, fed with this kernel's real answers (the addon, no fixtures), and
+// with declarations or answers where they must find a difference.
+// ---------------------------------------------------------------------------------------------
+
+describe('compareParams: the seed\'s declared params vs the bytes the kernel wrote', () => {
+  const addon = loadAddon();
+  /** the seed's structs with ioCqringOffsets declared as the kernel's (the fix) */
+  const fixedSeed: StructSet = {
+    ...SEED_STRUCTS,
+    ioCqringOffsets: [
+      ['Head', 'uint32'], ['Tail', 'uint32'], ['RingMask', 'uint32'], ['RingEntries', 'uint32'], ['Overflow', 'uint32'],
+      ['Cqes', 'uint32'], ['Flags', 'uint32'], ['Resv1', 'uint32'], ['UserAddr', 'uint64'],
+    ],
+  };
+
+  it('the table is the seed\'s declaration: 40 + 32 + 40 = 112 bytes (Resv [2]uint32), the fixed one 120', () => {
+    assert.equal(layoutOf(SEED_STRUCTS, 'ioSqringOffsets').size, 40);
+    assert.equal(layoutOf(SEED_STRUCTS, 'ioCqringOffsets').size, 32);
+    assert.equal(layoutOf(SEED_STRUCTS, SEED_PARAMS).size, 112);
+    assert.equal(layoutOf(fixedSeed, SEED_PARAMS).size, 120);
+    assert.equal(layoutOf(KERNEL_STRUCTS, KERNEL_PARAMS).size, 120);
+    assert.equal(layoutOf(SEED_STRUCTS, 'ioUringSqe').size, 64);
+    assert.equal(layoutOf(SEED_STRUCTS, 'ioUringCqe').size, 16);
+    assert.equal(snakeName('SqOff.RingMask'), 'sq_off.ring_mask');
+    assert.equal(snakeName('SqThreadCPU'), 'sq_thread_cpu');
+  });
+
+  it('with the kernel\'s real params: one finding (cq_off.user_addr past the 112 bytes), no problem', async () => {
+    const observed = await addon.paramsLayout({ room: 112 });
+    assert.equal(observed.res, 0);
+    const c = compareParams(observed);
+    assert.equal(c.seedSize, 112);
+    assert.deepEqual(c.problems, []);
+    assert.equal(c.findings.length, 1, c.findings.join('; '));
+    assert.match(c.findings[0]!, /is 112 bytes; io_uring_setup reads 120 and writes 120: cq_off\.user_addr \(bytes 112-119, written 0\) lies past/);
+    assert.deepEqual(c.fields.filter((f) => f.match === 'beyond').map((f) => f.kernel), ['cq_off.user_addr']);
+    assert.deepEqual(
+      c.fields.filter((f) => f.match === 'renamed').map((f) => [f.kernel, f.seed]),
+      [['sq_off.user_addr', 'SqOff.Resv2'], ['cq_off.flags', 'CqOff.Resv[0]'], ['cq_off.resv1', 'CqOff.Resv[1]']],
+    );
+    assert.ok(c.seedReads.every((r) => r.ok), 'every field the seed reads is where it expects it');
+    const cqes = c.seedReads.find((r) => r.seed === 'CqOff.Cqes')!;
+    assert.equal(cqes.seedValue, cqes.kernelValue);
+    assert.ok(cqes.kernelValue! > 0 && cqes.kernelValue! % 16 === 0);
+  });
+
+  it('a table that says 120 bytes (the fixed ioCqringOffsets) has no finding: the finding above comes from the table, not a constant', async () => {
+    const c = compareParams(await addon.paramsLayout({ room: 120 }), fixedSeed);
+    assert.equal(c.seedSize, 120);
+    assert.deepEqual(c.findings, []);
+    assert.deepEqual(c.problems, []);
+    assert.ok(c.fields.every((f) => f.match === 'same' || f.match === 'renamed'));
+  });
+
+  it('a table with Cqes and Overflow swapped reads the wrong values from the kernel\'s bytes: problems', async () => {
+    const swapped: StructSet = {
+      ...fixedSeed,
+      ioCqringOffsets: [
+        ['Head', 'uint32'], ['Tail', 'uint32'], ['RingMask', 'uint32'], ['RingEntries', 'uint32'], ['Cqes', 'uint32'],
+        ['Overflow', 'uint32'], ['Flags', 'uint32'], ['Resv1', 'uint32'], ['UserAddr', 'uint64'],
+      ],
+    };
+    const c = compareParams(await addon.paramsLayout({ room: 120 }), swapped);
+    assert.equal(c.problems.length, 1, c.problems.join('; '));
+    assert.match(c.problems[0]!, /^CqOff\.Cqes: the seed reads \d+ at byte 96, the kernel wrote cq_off\.cqes = \d+ at byte 100$/);
+  });
+
+  it('compareEntries: the seed\'s SQE/CQE offsets match the ABI; a misplaced UserData does not', () => {
+    const abi = addon.abi();
+    assert.deepEqual(compareEntries(abi).problems, []);
+    const misplaced: StructSet = {
+      ...SEED_STRUCTS,
+      ioUringCqe: [['Res', 'int32'], ['Flags', 'uint32'], ['UserData', 'uint64']],
+    };
+    assert.deepEqual(compareEntries(abi, misplaced).problems, [
+      'ioUringCqe.UserData at byte 8 in the seed, 0 (user_data) in the kernel ABI',
+      'ioUringCqe.Res at byte 0 in the seed, 8 (res) in the kernel ABI',
+      'ioUringCqe.Flags at byte 4 in the seed, 12 (flags) in the kernel ABI',
+    ]);
+  });
+});
+
+describe('judgeMapping: the single-mmap conclusion from the kernel\'s answers', () => {
+  const addon = loadAddon();
+  it('one ring seen through both mappings: pass', async () => {
+    const j = judgeMapping(await addon.mappingCompare({ entries: 8 }));
+    assert.equal(j.status, 'pass', j.summary);
+    assert.deepEqual(j.differences, []);
+  });
+  it('the single view on another ring: the CQEs differ, fail ABI_MISMATCH naming the mapping', async () => {
+    const j = judgeMapping(await addon.mappingCompare({ entries: 8, singleFromOtherRing: true }));
+    assert.equal(j.status, 'fail');
+    assert.equal(j.reason, 'ABI_MISMATCH');
+    assert.deepEqual(j.differences, [
+      'NOP 5eed0001 (submitted through the separate mapping): no CQE through the single CQ mapping',
+      'NOP 5eed0002 (submitted through the single mapping): no CQE through the separate CQ mapping',
+    ]);
+  });
+  it('without FEAT_SINGLE_MMAP (this kernel\'s answer with the bit cleared and no single mapping): warn NO_SINGLE_MMAP, not mainline', async () => {
+    const real = await addon.mappingCompare({ entries: 8 });
+    const j = judgeMapping({
+      ...real,
+      featSingleMmap: false,
+      single: { attempted: false, res: 0, mapping: null },
+      nops: real.nops.filter((n) => n.submittedThrough === 'separate').map((n) => ({ ...n, viaSingle: null })),
+    });
+    assert.equal(j.status, 'warn');
+    assert.equal(j.reason, 'NO_SINGLE_MMAP');
+    assert.match(j.summary, /not a mainline kernel/);
+  });
+});
+
+describe('judgeSingleIssuer: the single-issuer conclusion from the kernel\'s answers', () => {
+  const addon = loadAddon();
+  it('EEXIST for the other thread after the creating thread\'s NOP completed: pass SINGLE_ISSUER_EEXIST', async () => {
+    const j = judgeSingleIssuer(await addon.singleIssuerCrossThread());
+    assert.equal(j.status, 'pass');
+    assert.equal(j.reason, 'SINGLE_ISSUER_EEXIST');
+  });
+  it('not refused (SQPOLL: the SQ thread is the single issuer, so another thread\'s NOP completes): warn SINGLE_ISSUER_UNENFORCED, not a pass', async () => {
+    const r = await addon.singleIssuerCrossThread({ extraFlags: abi().setupFlags['SQPOLL']! });
+    assert.deepEqual(r.otherThread, { enterRes: 1, cqeRes: 0 });
+    const j = judgeSingleIssuer(r);
+    assert.equal(j.status, 'warn');
+    assert.equal(j.reason, 'SINGLE_ISSUER_UNENFORCED');
+  });
+  it('an unknown flag next to SINGLE_ISSUER: EINVAL at setup, skip NOT_SUPPORTED', async () => {
+    const j = judgeSingleIssuer(await addon.singleIssuerCrossThread({ extraFlags: 2 ** 31 }));
+    assert.equal(j.status, 'skip');
+    assert.equal(j.reason, 'NOT_SUPPORTED');
+  });
+  function abi(): AbiInfo {
+    return addon.abi();
+  }
+});
+
+describe('noMmapEntry: NO_MMAP counts as accepted only with memory and a NOP through it', () => {
+  const addon = loadAddon();
+  it('this kernel: EFAULT alone (recognised), accepted with memory', async () => {
+    const bit = addon.abi().setupFlags['NO_MMAP']!;
+    const alone = await addon.trySetupFlags({ flags: bit });
+    const withMemory = await addon.trySetupFlags({ flags: bit, userMemory: true });
+    const j = noMmapEntry(alone, withMemory);
+    assert.equal(j.accepted, true);
+    assert.equal(j.entry.recognised, true);
+  });
+  it('a flag the kernel does not know (bit 31 in place of NO_MMAP): EINVAL both ways, not accepted, not recognised', async () => {
+    const alone = await addon.trySetupFlags({ flags: 2 ** 31 });
+    const withMemory = await addon.trySetupFlags({ flags: 2 ** 31, userMemory: true });
+    const j = noMmapEntry(alone, withMemory);
+    assert.equal(j.accepted, false);
+    assert.equal(j.entry.recognised, false);
+    assert.deepEqual(j.entry.withMemory, { accepted: false, errno: 'EINVAL', nop: null });
+  });
+});
+
+describe('judgeSingleIssuer with the kernel\'s refusals (a ring created R_DISABLED: io_uring_enter → EBADFD)', () => {
+  const addon = loadAddon();
+  it('the creating thread\'s own NOP refused: fail PROBE_ERROR, whatever the other thread got', async () => {
+    const disabled = await addon.singleIssuerCrossThread({ extraFlags: addon.abi().setupFlags['R_DISABLED']! });
+    assert.equal(disabled.sameThread.enterRes, -77);
+    const j = judgeSingleIssuer(disabled);
+    assert.equal(j.status, 'fail');
+    assert.equal(j.reason, 'PROBE_ERROR');
+    assert.equal(j.errno, errnoName(-77), 'EBADFD (node\'s errno table has no name for 77)');
+  });
+  it('the other thread refused with something else than EEXIST (EBADFD, from that real answer): fail PROBE_ERROR, not a pass', async () => {
+    const normal = await addon.singleIssuerCrossThread();
+    const disabled = await addon.singleIssuerCrossThread({ extraFlags: addon.abi().setupFlags['R_DISABLED']! });
+    const j = judgeSingleIssuer({ ...normal, otherThread: disabled.otherThread });
+    assert.equal(j.status, 'fail');
+    assert.equal(j.reason, 'PROBE_ERROR');
+    assert.equal(j.errno, errnoName(-77));
+    assert.match(j.summary, /neither got EEXIST nor completed/);
   });
 });

@@ -131,3 +131,23 @@ test('a report made in a service context (--user, --memlock, --seccomp-profile) 
   // The context object is closed: a misspelt key must not validate.
   assert.notDeepEqual(validatorFor()({ ...doc, context: { ...doc.context, asInvokd: true } }), []);
 });
+
+test('reason codes are an open set: a code this version does not know validates and is kept by the readers', () => {
+  const doc = JSON.parse(readFileSync(join(REPORTS, '6.18-compatible.json'), 'utf8')) as { probes: Array<{ id: string; status: string; reason: string | null }> };
+  const probe = doc.probes.find((p) => p.id === 'worker-limit')!;
+  probe.status = 'warn';
+  probe.reason = 'A_CODE_FROM_A_NEWER_1X';
+  assert.deepEqual(validatorFor()(doc), []);
+  const read = parseReportText(JSON.stringify(doc));
+  assert.ok(read.ok, read.ok ? '' : read.message);
+  assert.equal(read.ok && read.report.probes.find((p) => p.id === 'worker-limit')!.reason, 'A_CODE_FROM_A_NEWER_1X');
+  // a lower-case or empty "code" is still refused
+  probe.reason = 'not a code';
+  assert.notDeepEqual(validatorFor()(doc), []);
+});
+
+test('the schema names every reason code this version gives', async () => {
+  const { REMEDIATION } = await import('../src/probes/reasons.js');
+  const schema = JSON.parse(readFileSync(join(ROOT, 'schema', 'report-v1.schema.json'), 'utf8')) as { $defs: { reasonCode: { examples: string[] } } };
+  assert.deepEqual([...schema.$defs.reasonCode.examples].sort(), Object.keys(REMEDIATION).sort());
+});

@@ -15,7 +15,7 @@ import { assertWritableDirectory, emit, formatFrom, outputPath, useColor } from 
 /** The exit codes of `check` (and of the CLI), for --help. */
 export const EXIT_CODES_HELP = [
   'Exit codes:',
-  `  ${EXIT.compatible}   compatible    the seed's io_uring data path works here as is`,
+  `  ${EXIT.compatible}   compatible    the seed's io_uring data path works here without a fallback`,
   `  ${EXIT.degraded}   degraded      it works, with fallbacks (a probe warned)`,
   `  ${EXIT.incompatible}   incompatible  it cannot run here (a probe failed: io_uring refused, data came back wrong)`,
   `  ${EXIT.unknown}   unknown       a check could not be made (probe killed/timed out, no loopback), internal error`,

@@ -1,8 +1,20 @@
 // `uring-probe explain [ID]`: what a probe id or reason code means, what it checks / when it is given,
-// the kernel that brought the feature concerned, and the fix (src/explain/catalog.ts).
+// the kernel that brought the feature concerned, and the fix (src/explain/catalog.ts); `explain seed` and
+// `explain seed:ID`: what the port found in the seed (src/seed/findings.ts).
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Argv } from 'yargs';
-import { explainCatalog, findEntry, suggestIds, type ExplainEntry, type KernelNote } from '../explain/catalog.js';
+import {
+  explainCatalog,
+  findAnyEntry,
+  isSeedId,
+  seedFindingEntries,
+  SEED_PREFIX,
+  suggestIds,
+  suggestSeedIds,
+  type ExplainEntry,
+  type KernelNote,
+  type SeedFindingEntry,
+} from '../explain/catalog.js';
 import { UsageError } from '../usage-error.js';
 import { useColor } from './output.js';
 import type { CliCommand, CommandIo } from './index.js';
@@ -72,6 +84,37 @@ function renderList(entries: readonly ExplainEntry[], c: ChalkInstance): string 
   for (const e of reasons) out.push(`  ${e.id.padEnd(pad)}${e.title}`);
   out.push('');
   out.push('uring-probe explain ID for what it means, what it checks or when it is given, the kernel and the fix (ID is case-insensitive).');
+  out.push(`uring-probe explain seed lists what the port found in the seed (${seedFindingEntries().length} findings).`);
+  return `${out.join('\n')}\n`;
+}
+
+function renderSeedFinding(e: SeedFindingEntry, width: number, c: ChalkInstance): string {
+  const row = (label: string, text: string): string => wrap(`  ${label.padEnd(LABEL)}`, text, width);
+  const out: string[] = [];
+  out.push(`${c.bold(`${SEED_PREFIX}${e.id}`)}  seed finding: ${e.title}`);
+  out.push('');
+  out.push(row('Seed', e.seed));
+  out.push(row('Go', e.goSymbols.join(', ')));
+  e.evidence.forEach((q, i) => out.push(row(i === 0 ? 'Evidence' : '', `"${q}"`)));
+  out.push(row('Effect', e.consequence));
+  out.push(row('When', e.conditions));
+  e.kernel.forEach((k, i) => out.push(row(i === 0 ? 'Kernel' : '', kernelText(k))));
+  out.push(row('Fix (Go)', e.fix));
+  out.push(row('Port', e.port));
+  out.push('');
+  out.push('uring-probe explain seed lists every finding.');
+  return `${out.join('\n')}\n`;
+}
+
+function renderSeedList(entries: readonly SeedFindingEntry[], c: ChalkInstance): string {
+  const pad = Math.max(...entries.map((e) => e.id.length)) + 2;
+  const out: string[] = [];
+  out.push(c.bold('What the port found in the seed') + ' (the Go io_uring ring that native/ reproduces; reports list these ids in `seedFindings`):');
+  for (const e of entries) out.push(`  ${e.id.padEnd(pad)}${e.title}`);
+  out.push('');
+  out.push(
+    'uring-probe explain seed:ID for what the seed does, the evidence, the consequence, the kernels, the fix in Go and what the port does instead.',
+  );
   return `${out.join('\n')}\n`;
 }
 
@@ -83,14 +126,20 @@ function idArg(argv: Record<string, unknown>): string | null {
 
 export const explainCommand: CliCommand = {
   command: 'explain [id]',
-  describe: 'What a probe id or reason code means, what it checks or when it is given, the kernel that brought it, and the fix',
+  describe:
+    'What a probe id or reason code means, what it checks or when it is given, the kernel that brought it, and the fix; `explain seed`: what the port found in the seed',
   builder(yargs: Argv): Argv {
     return yargs
-      .positional('id', { type: 'string', describe: 'A probe id (ring-setup) or a reason code (SECCOMP_BLOCKED), case-insensitive; none: list them all' })
+      .positional('id', {
+        type: 'string',
+        describe: 'A probe id (ring-setup), a reason code (SECCOMP_BLOCKED) or seed:FINDING, case-insensitive; `seed`: the seed findings; none: list them all',
+      })
       .option('json', { type: 'boolean', describe: 'Print a JSON object (one entry, or {"entries": [...]} without ID)' })
       .example('$0 explain', 'every probe id and reason code, one line each')
       .example('$0 explain seccomp_blocked', 'what it means, when it is given, the kernel, the fix')
       .example('$0 explain ring-setup --json', 'the same as JSON')
+      .example('$0 explain seed', 'what the port found in the seed, one line each')
+      .example('$0 explain seed:full-sq-waits-forever', 'what the seed does, the consequence, the kernels, the fix and the port')
       .epilogue('Exit codes: 0 explained, 64 usage (an unknown ID: the message suggests the nearest ones).');
   },
   async run(argv, io: CommandIo): Promise<number> {
@@ -104,7 +153,22 @@ export const explainCommand: CliCommand = {
       io.stdout.write(json ? `${JSON.stringify({ entries }, null, 2)}\n` : renderList(entries, c));
       return 0;
     }
-    const entry = findEntry(id);
+    const wantsSeed = isSeedId(id);
+    if (wantsSeed && /^seed:?$/i.test(id.trim())) {
+      const entries = seedFindingEntries();
+      io.stdout.write(json ? `${JSON.stringify({ entries }, null, 2)}\n` : renderSeedList(entries, c));
+      return 0;
+    }
+    const entry = findAnyEntry(id);
+    if (!entry && wantsSeed) {
+      const near = suggestSeedIds(id);
+      throw new UsageError(
+        `unknown seed finding '${id}'`,
+        near.length > 0
+          ? `did you mean ${near.join(', ')}? (\`uring-probe explain seed\` lists them all)`
+          : 'run `uring-probe explain seed` for the list of seed findings',
+      );
+    }
     if (!entry) {
       const near = suggestIds(id);
       throw new UsageError(
@@ -114,7 +178,8 @@ export const explainCommand: CliCommand = {
           : 'run `uring-probe explain` for the list of probe ids and reason codes',
       );
     }
-    io.stdout.write(json ? `${JSON.stringify(entry, null, 2)}\n` : renderEntry(entry, width, c));
+    const text = entry.kind === 'seed-finding' ? renderSeedFinding(entry, width, c) : renderEntry(entry, width, c);
+    io.stdout.write(json ? `${JSON.stringify(entry, null, 2)}\n` : text);
     return 0;
   },
 };

@@ -1,6 +1,7 @@
 // What `uring-probe explain ID` says about every probe id and every reason code: what it means, what it
 // checks or when it is given, which kernel brought the feature concerned (../shared/reference/io_uring-field-notes.md),
 // and the fix. Probe titles come from the registry and reason fixes from REMEDIATION: neither is copied here.
+// `explain seed` and `explain seed:ID`: what the port found in the seed, from src/seed/findings.ts (kind 'seed-finding').
 import { CAPABILITIES, FEATURES, MEASURED_REGISTER_OPS, OPCODE_SINCE, SETUP_FLAGS } from '../gate/names.js';
 import { PROBES } from '../probes/index.js';
 import { LOOPBACK_BATCH, LOOPBACK_SIZES } from '../probes/loopback.js';
@@ -9,6 +10,7 @@ import { REMEDIATION } from '../probes/reasons.js';
 import { MIN_ENTRIES, RECV_POOL_SIZE, SEND_ENTRIES } from '../probes/ring-setup.js';
 import { TRIED_FLAGS } from '../probes/setup-flags.js';
 import { DEFAULT_CHECK_OPTIONS } from '../probes/spec.js';
+import { SEED_FINDINGS, type SeedFinding } from '../seed/findings.js';
 import type { ReasonCode } from '../types.js';
 
 /**
@@ -63,6 +65,19 @@ export interface ReasonEntry extends EntryBase {
 
 export type ExplainEntry = ProbeEntry | ReasonEntry;
 
+/**
+ * What the port found in the seed: the table's entry (src/seed/findings.ts) as it is, with the releases of the
+ * kernel features it names. Not one of explainCatalog()'s entries: `explain seed` lists them, `explain seed:ID` shows one.
+ */
+export interface SeedFindingEntry extends SeedFinding {
+  kind: 'seed-finding';
+  /** kernelFeatures with the release that brought each (src/kernel-abi.ts, the field notes' confidence) */
+  kernel: KernelNote[];
+}
+
+/** Any entry `uring-probe explain` can show. */
+export type AnyExplainEntry = ExplainEntry | SeedFindingEntry;
+
 // ---------------------------------------------------------------------------------------------
 // Kernel versions: the `since` of flags, features, ops and register ops comes from src/gate/names.ts
 // (the same table the gate quotes); which of them the field notes mark *(unverified)* is said here.
@@ -100,6 +115,16 @@ const MEMLOCK_CHARGED_AGAIN: KernelNote = {
   note: 'seen on this project\'s 6.18 host, not on Debian\'s 6.1 or 6.12; the memlock probe measures it rather than trusting the version',
 };
 const BACKPORTS = 'Distributions backport (RHEL\'s 5.14 has much of later releases): the kernel\'s own answer, which the probes record, is the final word.';
+
+/** A kernel feature by its full name, as src/seed/findings.ts spells it: 'io_uring', IORING_SETUP_*, IORING_FEAT_*, IORING_OP_*. */
+function kernelNoteOf(name: string): KernelNote {
+  if (name === 'io_uring') return IO_URING;
+  const m = /^IORING_(SETUP|FEAT|OP)_(\w+)$/.exec(name);
+  if (!m) return known(name, null);
+  const kind = m[1]!;
+  const bare = m[2]!;
+  return kind === 'SETUP' ? flag(bare) : kind === 'FEAT' ? feat(bare) : op(bare);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Reason codes. Record<ReasonCode, …>: the compiler refuses a code without an entry.
@@ -215,7 +240,7 @@ const REASONS: Record<ReasonCode, ReasonInfo> = {
   POOL_TRUNCATED: {
     title: 'the receive ring is smaller than the receive pool (degraded)',
     meaning: `The seed keeps a pool of ${RECV_POOL_SIZE} RECVMSG queued on its receive ring; a shrunk ring cannot hold them all, so fewer receives are in flight.`,
-    when: 'ring-setup warns when the receive ring queued fewer RECVMSG than the pool size. Verdict: degraded (exit 1) if nothing worse.',
+    when: 'ring-setup warns when the kernel took fewer pooled RECVMSG than the pool size (what io_uring_enter returned and the SQ head moved, not the SQEs written). Verdict: degraded (exit 1) if nothing worse.',
     kernel: [MEMLOCK_UNCHARGED, MEMLOCK_CHARGED_AGAIN],
   },
   OPCODE_MISSING: {
@@ -249,6 +274,26 @@ const REASONS: Record<ReasonCode, ReasonInfo> = {
     when: 'single-issuer passes with it when a submit from a second thread gets EEXIST. It does not change the verdict.',
     kernel: [flag('SINGLE_ISSUER'), flag('DEFER_TASKRUN', 'needs SINGLE_ISSUER')],
     kernelNote: 'Older kernels refuse the flag with EINVAL (then single-issuer skips with NOT_SUPPORTED).',
+  },
+  SINGLE_ISSUER_UNENFORCED: {
+    title: 'the kernel accepted SINGLE_ISSUER but let another thread submit',
+    meaning:
+      'A ring created with IORING_SETUP_SINGLE_ISSUER took a submission from a second thread: the flag gives no single-submitter guarantee here. ' +
+      'Mainline refuses such a submit with EEXIST since 6.0, except on SQPOLL rings (the kernel\'s polling thread is then the issuer).',
+    when: 'single-issuer warns with it when the other thread\'s NOP completes. It concerns a flag the seed does not set.',
+    kernel: [flag('SINGLE_ISSUER')],
+    kernelNote: 'A patched kernel or an io_uring emulation; mainline enforces the flag.',
+  },
+  SEED_LAYOUT: {
+    title: 'the seed\'s declared structs are smaller than what the kernel copies (a finding about the seed)',
+    meaning:
+      'The seed\'s Go ioCqringOffsets declares Resv [2]uint32 where the kernel has flags, resv1 and a 64-bit user_addr, so its ioUringParams is 112 bytes while io_uring_setup copies 120 in and out: ' +
+      'every setup writes 8 bytes past the seed\'s variable. Measured, not assumed: cqe-alignment finds the smallest room io_uring_setup accepts and the last byte it writes.',
+    when:
+      'cqe-alignment passes with it when the kernel\'s measured copy exceeds the seed\'s declared struct. It does not change the verdict: it is the same on every kernel, a defect of the seed\'s code ' +
+      '(also listed in seedFindings: params-struct-112-bytes).',
+    kernel: [IO_URING],
+    kernelNote: 'Not a kernel version: every kernel since 5.1 copies 120 bytes (user_addr was reserved before NO_MMAP gave it a name in 6.5).',
   },
   NO_LOOPBACK: {
     title: 'no usable loopback to test the data path on (verdict unknown)',
@@ -373,27 +418,33 @@ const PROBE_INFO: Readonly<Record<string, ProbeInfo>> = {
     fix: 'A failure means io_uring is refused to this process: follow the reason\'s fix (`uring-probe explain CODE`). Until it passes, the probes that need a ring are skipped (DEPENDENCY_FAILED).',
   },
   'single-mmap': {
-    meaning: 'Whether the kernel maps the SQ and CQ rings with one mmap (IORING_FEAT_SINGLE_MMAP), and whether the seed\'s two mapping strategies see the same ring.',
+    meaning:
+      'Whether the kernel maps the SQ and CQ rings with one mmap (IORING_FEAT_SINGLE_MMAP), and whether the seed\'s two mapping strategies see the same ring. ' +
+      'The seed\'s ladder never tries without CLAMP (5.6), so on 5.1-5.5 it cannot start at all; a kernel without SINGLE_MMAP (5.1-5.3) never gets this far.',
     checks:
-      `Creates an ${MIN_ENTRIES}-entry ring, maps it both ways and submits a NOP through one mapping that must be reaped through the other. ` +
-      'Warns with NO_SINGLE_MMAP when the feature bit is missing; fails with ABI_MISMATCH when the mappings disagree, with UNKNOWN when the ring cannot be created.',
+      `Creates an ${MIN_ENTRIES}-entry ring, maps it both ways, submits one NOP through the separate mappings and one through the single mapping, and reads each completion ` +
+      '(user_data, res, flags) through both the separate CQ mapping and the single mapping. ' +
+      'Warns with NO_SINGLE_MMAP when the feature bit is missing (no mainline kernel that accepts CLAMP lacks it); fails with ABI_MISMATCH when the mappings disagree, with UNKNOWN when the ring cannot be created or mapped.',
     reasons: ['NO_SINGLE_MMAP', 'ABI_MISMATCH', 'UNKNOWN'],
     kernel: [feat('SINGLE_MMAP')],
     fix: 'A warning costs one mapping per ring and nothing else (a kernel >= 5.4 removes it); a mismatch means: do not roll out, report the kernel.',
   },
   'cqe-alignment': {
-    meaning: 'Whether the kernel\'s ring layout is the one the seed\'s code assumes: struct sizes, offsets, CQE array alignment and ring masks.',
+    meaning: 'Whether the kernel\'s ring layout is the one the seed\'s Go structs declare: what io_uring_setup copies, the offsets it fills, CQE array alignment and ring masks.',
     checks:
-      'SQE 64, CQE 16 and io_uring_params 120 bytes; the CQE array offset a multiple of 16 and its address 16-byte aligned; the SQ array 4-byte aligned; ' +
-      'SQ/CQ entries powers of two with masks = entries - 1, on both rings ring-setup made. Fails with ABI_MISMATCH on any difference.',
-    reasons: ['ABI_MISMATCH'],
+      'Measures how many bytes of io_uring_params the kernel copies in and out (a struct placed before an unmapped page, and a canary after it), and compares them field by field with the seed\'s ' +
+      'declared Go structs (transcribed in the probe); the CQE array offset a multiple of 16 and its address 16-byte aligned; SQ/CQ entries powers of two with masks = entries - 1 on both rings. ' +
+      'Fails with ABI_MISMATCH when a field the seed reads differs; passes with SEED_LAYOUT when only the seed\'s struct is too short (a finding about the seed, not the host).',
+    reasons: ['ABI_MISMATCH', 'SEED_LAYOUT'],
     kernel: [IO_URING, flag('SQE128', 'the seed never sets it'), flag('CQE32', 'the seed never sets it')],
     kernelNote: 'The layout is io_uring\'s ABI since 5.1, not a feature of a later release: a difference means a patched kernel or a bug.',
     fix: 'Do not roll out the io_uring data path on this host; report the kernel version with the probe\'s facts.',
   },
   'worker-limit': {
     meaning: 'Whether the seed\'s IORING_REGISTER_IOWQ_MAX_WORKERS {4,4} call after setup bounds the kernel\'s io-wq worker threads.',
-    checks: 'Reads the result ring-setup recorded on the send ring, with the previous limits. Warns with NO_WORKER_LIMIT when it was refused (EINVAL before 5.15).',
+    checks:
+      'Reads the results ring-setup recorded on both rings (the seed registers {4,4} on its send ring and on its receive ring), with the previous limits. ' +
+      'Warns with NO_WORKER_LIMIT, naming the ring, when either was refused (EINVAL before 5.15).',
     reasons: ['NO_WORKER_LIMIT', 'PROBE_ERROR'],
     kernel: [reg('IOWQ_MAX_WORKERS')],
     fix: 'A kernel >= 5.15 bounds the workers; until then the service works with unbounded io-wq threads.',
@@ -418,7 +469,8 @@ const PROBE_INFO: Readonly<Record<string, ProbeInfo>> = {
     meaning: 'Which io_uring setup flags this kernel accepts, each tried on its own (and with the flag it needs, where it needs one).',
     checks:
       `io_uring_setup of an ${MIN_ENTRIES}-entry ring with each of ${TRIED_FLAGS.join(', ')}; TASKRUN_FLAG is retried with COOP_TASKRUN and DEFER_TASKRUN with SINGLE_ISSUER. ` +
-      'NO_MMAP needs caller-supplied ring memory, so it is refused even where the kernel knows it. Always passes: it informs, and `--require FLAG` gates on it.',
+      'NO_MMAP is tried with page-aligned ring memory of ours (and a NOP through it); the null-address attempt is kept as `recognised` (EFAULT: the kernel knows the flag). ' +
+      'Always passes: it informs, and `--require FLAG` gates on it.',
     reasons: [],
     kernel: TRIED_FLAGS.map((name) =>
       flag(name, name === 'SQPOLL' ? 'root only 5.1-5.10, CAP_SYS_NICE from 5.11, unprivileged from 5.13' : undefined),
@@ -428,9 +480,10 @@ const PROBE_INFO: Readonly<Record<string, ProbeInfo>> = {
   'single-issuer': {
     meaning: 'Whether the kernel enforces IORING_SETUP_SINGLE_ISSUER, which is why the seed leaves the flag out: Go moves goroutines between OS threads.',
     checks:
-      'Creates a SINGLE_ISSUER ring, submits from its own thread and then from another. Passes with SINGLE_ISSUER_EEXIST when the second submit gets EEXIST; ' +
+      'Creates a SINGLE_ISSUER ring; a NOP from its own thread must complete with res 0 (else PROBE_ERROR: nothing could be checked), then one from another thread. ' +
+      'Passes with SINGLE_ISSUER_EEXIST when the second submit gets EEXIST; warns with SINGLE_ISSUER_UNENFORCED when it completes; ' +
       'skips with NOT_SUPPORTED when the kernel refuses the flag (EINVAL), with MEMLOCK_LIMIT on ENOMEM.',
-    reasons: ['SINGLE_ISSUER_EEXIST', 'NOT_SUPPORTED', 'MEMLOCK_LIMIT', 'PROBE_ERROR'],
+    reasons: ['SINGLE_ISSUER_EEXIST', 'SINGLE_ISSUER_UNENFORCED', 'NOT_SUPPORTED', 'MEMLOCK_LIMIT', 'PROBE_ERROR'],
     kernel: [flag('SINGLE_ISSUER'), flag('DEFER_TASKRUN', 'needs SINGLE_ISSUER')],
     fix: 'Nothing to fix for the seed; a service that wants the flag must submit from one OS thread (Go: runtime.LockOSThread, and R_DISABLED to enable the ring there).',
   },
@@ -567,4 +620,62 @@ export function suggestIds(id: string): string[] {
     (e) => !inTitle.includes(e) && `${e.meaning} ${e.kind === 'probe' ? e.checks : ''}`.toLowerCase().includes(word),
   );
   return [...inTitle, ...inText].slice(0, 4).map((e) => e.id);
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the port found in the seed (src/seed/findings.ts), addressed as `seed:ID`.
+
+let seedCached: SeedFindingEntry[] | null = null;
+
+/** Every seed finding, in the table's order. */
+export function seedFindingEntries(): SeedFindingEntry[] {
+  if (seedCached) return seedCached;
+  seedCached = SEED_FINDINGS.map((f) => ({ kind: 'seed-finding' as const, ...f, kernel: f.kernelFeatures.map(kernelNoteOf) }));
+  return seedCached;
+}
+
+/** The prefix that addresses a seed finding: `seed:params-struct-112-bytes`. */
+export const SEED_PREFIX = 'seed:';
+
+function seedKeyOf(text: string): string {
+  return text.trim().toLowerCase().replace(/^seed:/, '').replace(/[-_\s]/g, '');
+}
+
+/** The seed finding an ID names (with or without `seed:`; case-, separator-insensitive), or null. */
+export function findSeedFinding(id: string): SeedFindingEntry | null {
+  const key = seedKeyOf(id);
+  if (key === '') return null;
+  return seedFindingEntries().find((e) => seedKeyOf(e.id) === key) ?? null;
+}
+
+/** Whether an ID asks for the seed findings (`seed`, `seed:`) or one of them (`seed:ID`). */
+export function isSeedId(id: string): boolean {
+  const t = id.trim().toLowerCase();
+  return t === 'seed' || t.startsWith(SEED_PREFIX);
+}
+
+/**
+ * Any entry: a probe id or reason code first (as findEntry), then a seed finding; `seed:ID` names only seed findings.
+ * A bare seed finding id works too, since no probe id or reason code spells like one (test/seed-findings.test.ts).
+ */
+export function findAnyEntry(id: string): AnyExplainEntry | null {
+  if (id.trim().toLowerCase().startsWith(SEED_PREFIX)) return findSeedFinding(id);
+  return findEntry(id) ?? findSeedFinding(id);
+}
+
+/** Closest seed findings to an unknown `seed:ID` (as `seed:<id>`): small typos, shared words, then titles; at most 4. */
+export function suggestSeedIds(id: string): string[] {
+  const key = seedKeyOf(id);
+  if (key.length < 2) return [];
+  const words = id.trim().toLowerCase().replace(/^seed:/, '').split(/[-_\s]+/).filter((w) => w.length >= 3);
+  const scored: Array<{ id: string; score: number }> = [];
+  for (const e of seedFindingEntries()) {
+    const k = seedKeyOf(e.id);
+    const distance = editDistance(key, k);
+    const shared = words.filter((w) => e.id.includes(w) || e.title.toLowerCase().includes(w)).length;
+    if (distance <= Math.max(1, Math.floor(k.length / 4)) || k.includes(key) || shared > 0) {
+      scored.push({ id: `${SEED_PREFIX}${e.id}`, score: distance - shared * 100 });
+    }
+  }
+  return scored.sort((a, b) => a.score - b.score).slice(0, 4).map((s) => s.id);
 }

@@ -104,8 +104,8 @@ export const REMEDIATION: Record<ReasonCode, string> = {
     'IORING_REGISTER_IOWQ_MAX_WORKERS was refused (kernel < 5.15): io-wq workers are unbounded and may grow to many threads under load. ' +
     'Use a kernel >= 5.15 to bound them.',
   NO_SINGLE_MMAP:
-    'The kernel lacks IORING_FEAT_SINGLE_MMAP (< 5.4): the rings are mapped three times, which still works. ' +
-    'A kernel >= 5.4 needs one mapping fewer per ring.',
+    'The kernel accepted CLAMP but lacks IORING_FEAT_SINGLE_MMAP, which no mainline kernel does (SINGLE_MMAP came in 5.4, CLAMP in 5.6): a patched or emulated io_uring. ' +
+    'The seed maps its rings separately then, which works; report the kernel.',
   POOL_TRUNCATED:
     'The receive ring is smaller than the receive pool, so not every pooled RECVMSG can be queued at once. ' +
     'Raise RLIMIT_MEMLOCK so the full ring can be created (the memlock probe gives the size), or lower the pool size.',
@@ -121,6 +121,9 @@ export const REMEDIATION: Record<ReasonCode, string> = {
   SINGLE_ISSUER_EEXIST:
     'The kernel enforces IORING_SETUP_SINGLE_ISSUER: a submit from another thread fails with EEXIST. ' +
     'Keep the flag out for Go callers (goroutines move between threads), or lock the submitter to one OS thread.',
+  SINGLE_ISSUER_UNENFORCED:
+    'The kernel accepted IORING_SETUP_SINGLE_ISSUER but let a second thread submit, so here the flag gives no single-submitter guarantee (a patched kernel or an io_uring emulation). ' +
+    'The seed leaves the flag out, so nothing changes for it; a service must not rely on the flag on this host.',
   NO_LOOPBACK:
     'No usable loopback interface or address (lo down, or no 127.0.0.1/::1, e.g. in a fresh network namespace), so the data path could not be checked. ' +
     'Bring lo up (ip link set lo up) and run the check again.',
@@ -130,6 +133,9 @@ export const REMEDIATION: Record<ReasonCode, string> = {
   ABI_MISMATCH:
     'The kernel\'s ring layout differs from what the seed assumes (struct sizes, offsets, alignment or masks). ' +
     'Do not roll out the io_uring data path on this host; report the kernel version and the facts above.',
+  SEED_LAYOUT:
+    'The seed\'s Go ioCqringOffsets declares Resv [2]uint32 where the kernel has flags, resv1 and a 64-bit user_addr, so its ioUringParams is 112 bytes while io_uring_setup copies 120 in and out, writing 8 bytes past the seed\'s variable on every setup. ' +
+    'Declare `Flags uint32; Resv1 uint32; UserAddr uint64` in ioCqringOffsets in place of `Resv [2]uint32` (ioUringParams becomes 120 bytes, as the kernel\'s).',
   BELOW_MIN_PPS:
     'Loopback throughput through the seed\'s rings is below the required minimum. ' +
     'See the throughput facts and `uring-probe bench` for what would help on this host.',

@@ -15,6 +15,30 @@ export interface ResultFields {
   attempts?: SetupAttempt[];
 }
 
+/** Facts of a probe that was not run because a probe it depends on failed. */
+export type DependencySkipFacts = { dependsOn: string[]; failed: string[] };
+
+/** Facts of a probe that threw (or returned no result of its own): PROBE_ERROR. */
+export type ProbeErrorFacts = { error: string; errorCode?: string };
+
+/**
+ * Facts of a probe whose process ended before it returned a result (src/check.ts): killed by a
+ * signal (PROBE_KILLED, or SECCOMP_BLOCKED for SIGSYS in io_uring_setup/enter), past its time bound
+ * (PROBE_TIMEOUT), or exited without a result (PROBE_ERROR).
+ */
+export type ProbeDeathFacts = {
+  signal: string | null;
+  exitCode: number | null;
+  /** the last syscall the native wrappers recorded before the signal (breadcrumb page) */
+  lastSyscall?: string | null;
+  /** SIGSYS: 'kill-process', or 'kill-thread' when only the kernel thread was killed */
+  seccompAction?: string;
+  stderr?: string;
+  unparsedOutput?: string[];
+  timeoutMs?: number | null;
+  error?: string;
+};
+
 /** A ProbeResult for `spec`; durationMs is filled in by runProbe. */
 export function probeResult(spec: Pick<ProbeSpec, 'id' | 'title'>, fields: ResultFields): ProbeResult {
   const reason = fields.reason ?? null;
@@ -41,7 +65,7 @@ export function probeResult(spec: Pick<ProbeSpec, 'id' | 'title'>, fields: Resul
 /** A probe did not produce a result because it did not work (threw, bad addon, bad output). */
 export function probeErrorResult(spec: Pick<ProbeSpec, 'id' | 'title'>, err: unknown): ProbeResult {
   const message = err instanceof Error ? err.message : String(err);
-  const facts: Facts = { error: message };
+  const facts: ProbeErrorFacts = { error: message };
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string') facts.errorCode = code;
   return probeResult(spec, {
@@ -65,7 +89,7 @@ export function dependencySkip(spec: ProbeSpec, results: ReadonlyMap<string, Pro
     status: 'skip',
     summary: `not run: ${broken.join(', ')} failed`,
     reason: 'DEPENDENCY_FAILED',
-    facts: { dependsOn: spec.dependsOn, failed: broken },
+    facts: { dependsOn: spec.dependsOn, failed: broken } satisfies DependencySkipFacts,
   });
 }
 

@@ -75,11 +75,31 @@ function ringFacts(kind: 'send' | 'recv', requested: number, r: RingLadderResult
       : null,
   };
   if (kind === 'recv') {
-    facts.pool = r.recvPool
-      ? { poolSize: r.recvPool.poolSize, queued: r.recvPool.queued, submit: r.recvPool.submitRes < 0 ? errnoName(r.recvPool.submitRes) : 'ok' }
+    const pool = r.recvPool;
+    facts.pool = pool
+      ? {
+          poolSize: pool.poolSize,
+          // RECVMSG SQEs written into the SQ ring (our tail)
+          written: pool.written,
+          // io_uring_enter's answer: how many of them the kernel took, or its errno
+          submitted: pool.submitted < 0 ? errnoName(pool.submitted) : pool.submitted,
+          // the kernel's SQ head across that call
+          sqHeadMoved: (pool.sqHeadAfter - pool.sqHeadBefore) >>> 0,
+          queued: pool.queued,
+        }
       : null;
   }
   return facts;
+}
+
+/** The errnos of io_uring_enter that say "refused to this process", attributed like io_uring_setup's. */
+const ENTER_REFUSALS = new Set(['EPERM', 'ENOSYS', 'EACCES', 'EOPNOTSUPP']);
+
+/** "the kernel took 32 of 64 pooled RECVMSG (io_uring_enter returned 32, SQ head moved 32)". */
+export function poolTakenText(pool: NonNullable<RingLadderResult['recvPool']>): string {
+  const moved = (pool.sqHeadAfter - pool.sqHeadBefore) >>> 0;
+  const written = pool.written !== pool.queued ? `; ${pool.written} written` : '';
+  return `the kernel took ${pool.queued} of ${pool.poolSize} pooled RECVMSG (io_uring_enter returned ${pool.submitted < 0 ? errnoName(pool.submitted) : pool.submitted}, SQ head moved ${moved}${written})`;
 }
 
 /** The requested entries of a ring, as the seed computes them. */
@@ -135,6 +155,25 @@ export const ringSetupProbe: ProbeSpec = {
       }
     }
 
+    // The receive ring's pool: the seed's fillRecvQueue returns io_uring_enter's error, so a refused
+    // enter means its receive path cannot queue anything.
+    const pool = recv.recvPool;
+    if (pool && pool.submitRes < 0) {
+      const errno = errnoName(pool.submitRes);
+      const reason: ReasonCode = ENTER_REFUSALS.has(errno)
+        ? setupRefusalReason(errno, refusalContextFrom(ctx.results.get('environment')))
+        : 'UNKNOWN';
+      return probeResult(spec, {
+        status: 'fail',
+        summary: `io_uring refused: the recv ring's io_uring_enter (submitting the pool's RECVMSG) failed with ${errno} (${reason}): ${poolTakenText(pool)}`,
+        reason,
+        errno,
+        facts,
+        attempts,
+        remediation: remediationInContext(reason, ctx.options.context, ctx.results.get('environment'), ctx.results.get('memlock')),
+      });
+    }
+
     // Accepted: note every fallback the ladder had to take.
     const warnings: Array<{ reason: ReasonCode; text: string }> = [];
     const coop = abi.setupFlags.COOP_TASKRUN ?? 0;
@@ -150,11 +189,8 @@ export const ringSetupProbe: ProbeSpec = {
         warnings.push({ reason: 'RING_SHRUNK', text: `${kind} ring shrunk to ${final} of ${requested} entries (ENOMEM${memlock ? `; ${memlock}` : ''})` });
       }
     }
-    if (recv.recvPool && recv.recvPool.queued < recv.recvPool.poolSize) {
-      warnings.push({
-        reason: 'POOL_TRUNCATED',
-        text: `receive ring queued ${recv.recvPool.queued} of ${recv.recvPool.poolSize} pooled RECVMSG`,
-      });
+    if (pool && pool.queued < pool.poolSize) {
+      warnings.push({ reason: 'POOL_TRUNCATED', text: `receive ring: ${poolTakenText(pool)}` });
     }
     const describeRing = (r: RingLadderResult): string =>
       `${r.params?.sqEntries ?? '?'} entries ${namesOfBits(r.params?.flags ?? 0, abi.setupFlags).join('|') || 'no flags'}`;

@@ -21,12 +21,38 @@ const ENTRIES = 8;
 
 /** Notes on what a refusal means for flags that need more than the flag itself. */
 const NOTES: Partial<Record<string, string>> = {
-  NO_MMAP: 'needs ring memory supplied by the caller; without it the kernel refuses even where it knows the flag',
+  NO_MMAP:
+    'tried with ring memory of ours (page-aligned: SQ/CQ rings at cq_off.user_addr, SQEs at sq_off.user_addr) and a NOP through it; ' +
+    'without memory (null addresses) a kernel that knows the flag answers EFAULT, one that does not EINVAL',
   CQSIZE: `tried with cq_entries = ${ENTRIES * 4}`,
 };
 
 function outcome(r: SetupFlagResult): FactValue {
   return r.res >= 0 ? { accepted: true, errno: null } : { accepted: false, errno: errnoName(r.res) };
+}
+
+/**
+ * IORING_SETUP_NO_MMAP needs its companion arguments: the ring memory. Accepted = io_uring_setup
+ * took our memory and a NOP went through it; `recognised` = the kernel knows the flag (EFAULT,
+ * not EINVAL, for null addresses), which alone is not support.
+ */
+export function noMmapEntry(alone: SetupFlagResult, withMemory: SetupFlagResult): { accepted: boolean; entry: Record<string, FactValue> } {
+  const nop = withMemory.nop;
+  const nopOk = nop !== null && nop.enterRes === 1 && nop.cqeRes === 0;
+  const accepted = withMemory.res >= 0 && nopOk;
+  const aloneErrno = alone.res < 0 ? errnoName(alone.res) : null;
+  return {
+    accepted,
+    entry: {
+      alone: outcome(alone),
+      recognised: alone.res >= 0 || aloneErrno === 'EFAULT' || withMemory.res >= 0,
+      withMemory: {
+        accepted: withMemory.res >= 0,
+        errno: withMemory.res < 0 ? errnoName(withMemory.res) : null,
+        nop: nop ? { enter: nop.enterRes < 0 ? errnoName(nop.enterRes) : nop.enterRes, cqe: nop.cqeRes } : null,
+      },
+    },
+  };
 }
 
 export const setupFlagsProbe: ProbeSpec = {
@@ -54,6 +80,14 @@ export const setupFlagsProbe: ProbeSpec = {
       });
       const entry: Record<string, FactValue> = { value: hex(bit), alone: outcome(alone) };
       let ok = alone.res >= 0;
+      let refusedWith = alone.res < 0 ? errnoName(alone.res) : '';
+      if (name === 'NO_MMAP') {
+        const withMemory = await addon.trySetupFlags({ flags: bit, entries: ENTRIES, userMemory: true });
+        const judged = noMmapEntry(alone, withMemory);
+        Object.assign(entry, judged.entry);
+        ok = judged.accepted;
+        refusedWith = withMemory.res < 0 ? errnoName(withMemory.res) : 'NOP failed';
+      }
       const companion = COMPANION[name];
       const companionBit = companion ? table[companion] : undefined;
       if (alone.res < 0 && companion && companionBit !== undefined) {
@@ -66,7 +100,8 @@ export const setupFlagsProbe: ProbeSpec = {
       if (note) entry.note = entry.note ? `${String(entry.note)}; ${note}` : note;
       entry.accepted = ok;
       flags[name] = entry;
-      (ok ? accepted : refused).push(ok && alone.res < 0 ? `${name}(+${companion ?? ''})` : ok ? name : `${name}:${errnoName(alone.res)}`);
+      const label = ok ? (alone.res < 0 ? (companion ? `${name}(+${companion})` : `${name}(+memory)`) : name) : `${name}:${refusedWith}`;
+      (ok ? accepted : refused).push(label);
     }
     return probeResult(spec, {
       status: 'pass',

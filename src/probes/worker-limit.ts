@@ -1,7 +1,13 @@
-// Probe `worker-limit`: did IORING_REGISTER_IOWQ_MAX_WORKERS {4,4} (the seed's call after setup) succeed on the send ring?
+// Probe `worker-limit`: did IORING_REGISTER_IOWQ_MAX_WORKERS {4,4} (the seed's call after each ring's setup) succeed on the send ring and on the receive ring?
 import type { FactValue, Facts, ProbeResult } from '../types.js';
 import { asRecord, asString, factsOf, probeResult } from './result.js';
 import type { ProbeSpec } from './spec.js';
+
+/** Both of the seed's constructors (newIoUringState, newIoUringRecvState) register {4,4} and ignore the result. */
+const RINGS = [
+  ['send', 'send ring'],
+  ['recv', 'receive ring'],
+] as const;
 
 export const workerLimitProbe: ProbeSpec = {
   id: 'worker-limit',
@@ -10,46 +16,56 @@ export const workerLimitProbe: ProbeSpec = {
   dependsOn: ['ring-setup'],
   async run(ctx): Promise<ProbeResult> {
     const spec = workerLimitProbe;
-    const send = asRecord(factsOf(ctx.results, 'ring-setup').send);
-    const maxWorkers = asRecord(send?.maxWorkers);
-    if (!maxWorkers) {
+    const setup = factsOf(ctx.results, 'ring-setup');
+    const facts: Facts = {};
+    const missing: string[] = [];
+    const refused: Array<{ name: string; errno: string }> = [];
+    const previous: string[] = [];
+    for (const [key, name] of RINGS) {
+      const maxWorkers = asRecord(asRecord(setup[key])?.maxWorkers);
+      if (!maxWorkers) {
+        missing.push(name);
+        facts[key] = null;
+        continue;
+      }
+      const result = asString(maxWorkers.result) ?? 'unknown';
+      facts[key] = {
+        result,
+        requested: (maxWorkers.requested ?? null) as FactValue,
+        previous: (maxWorkers.previous ?? null) as FactValue,
+      };
+      if (result === 'ok') previous.push(`${name} ${Array.isArray(maxWorkers.previous) ? maxWorkers.previous.join('/') : '?'}`);
+      else refused.push({ name, errno: result });
+    }
+    // One outcome for both rings (what the gate reads): 'ok' only when both were accepted.
+    facts.result = missing.length > 0 ? null : refused[0]?.errno ?? 'ok';
+    if (missing.length > 0) {
       // ring-setup passed but carries no record of the call: we cannot tell, which is not a pass.
       return probeResult(spec, {
         status: 'fail',
-        summary: 'ring-setup recorded no IOWQ_MAX_WORKERS call, so the worker limit could not be checked',
+        summary: `ring-setup recorded no IOWQ_MAX_WORKERS call on the ${missing.join(' and ')}, so the worker limit could not be checked`,
         reason: 'PROBE_ERROR',
-        facts: {},
+        facts,
       });
     }
-    const result = asString(maxWorkers.result) ?? 'unknown';
-    const facts: Facts = {
-      ring: 'send',
-      requested: (maxWorkers.requested ?? null) as FactValue,
-      previous: (maxWorkers.previous ?? null) as FactValue,
-      result,
-    };
-    if (result === 'ok') {
-      const prev = Array.isArray(maxWorkers.previous) ? maxWorkers.previous.join('/') : '?';
+    if (refused.length === 0) {
       return probeResult(spec, {
         status: 'pass',
-        summary: `io-wq workers limited to 4 bounded / 4 unbounded (previous limits ${prev})`,
+        summary: `io-wq workers limited to 4 bounded / 4 unbounded on both rings (previous limits: ${previous.join(', ')})`,
         facts,
       });
     }
-    if (result === 'EINVAL') {
-      return probeResult(spec, {
-        status: 'warn',
-        summary: 'IOWQ_MAX_WORKERS refused with EINVAL: kernel < 5.15, io-wq workers are unbounded',
-        reason: 'NO_WORKER_LIMIT',
-        errno: 'EINVAL',
-        facts,
-      });
-    }
+    const first = refused[0]!;
+    const which = refused.length === 2 ? 'the send and the receive ring' : `the ${first.name}`;
+    const older = first.errno === 'EINVAL' && refused.every((r) => r.errno === 'EINVAL') ? ' (kernel < 5.15)' : '';
+    const other = refused.length === 1 ? `; the ${RINGS.find(([, n]) => n !== first.name)![1]} accepted it` : '';
     return probeResult(spec, {
       status: 'warn',
-      summary: `IOWQ_MAX_WORKERS refused with ${result}: io-wq workers are unbounded (the seed ignores this error)`,
+      summary:
+        `IOWQ_MAX_WORKERS refused on ${which} with ${refused.map((r) => r.errno).filter((e, i, a) => a.indexOf(e) === i).join('/')}${older}: ` +
+        `${refused.length === 2 ? 'their' : 'that ring\'s'} io-wq workers are not limited (the seed ignores this error)${other}`,
       reason: 'NO_WORKER_LIMIT',
-      errno: result,
+      errno: first.errno,
       facts,
     });
   },

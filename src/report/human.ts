@@ -1,6 +1,8 @@
-// Human renderer: header, one table row per probe, the verdict; --verbose adds facts, remediation and the setup ladder.
+// Human renderer: header, one table row per probe, the verdict; --verbose adds facts, remediation, the setup ladder
+// and, at the foot, what the port found in the seed.
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
+import { seedFinding } from '../seed/findings.js';
 import type { FactValue, ProbeResult, ProbeStatus, Report, SetupAttempt, Verdict } from '../types.js';
 
 export interface HumanOptions {
@@ -12,7 +14,7 @@ export interface HumanOptions {
 }
 
 const VERDICT_TEXT: Record<Verdict, string> = {
-  compatible: 'COMPATIBLE: the seed\'s io_uring data path works on this host',
+  compatible: 'COMPATIBLE: the seed\'s io_uring data path, as the port exercised it, works on this host without a fallback',
   degraded: 'DEGRADED: works, with fallbacks (see the warnings)',
   incompatible: 'INCOMPATIBLE: the seed\'s io_uring data path cannot run here',
   unknown: 'UNKNOWN: some checks could not be made (see the failures)',
@@ -142,6 +144,36 @@ export function contextLines(ctx: Report['context']): string[] {
   return lines;
 }
 
+/** Wrap `text` to `width`: the first line after `head`, the rest indented as far. */
+function wrapAfter(head: string, text: string, width: number): string[] {
+  const room = Math.max(30, width - head.length);
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line !== '' && line.length + 1 + word.length > room) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  lines.push(line);
+  return lines.map((l, i) => (i === 0 ? head : ' '.repeat(head.length)) + l);
+}
+
+/** The foot of --verbose: the report's seed findings, id and title, and where to read more. */
+function seedFindingLines(ids: readonly string[] | undefined, c: ChalkInstance, width: number): string[] {
+  if (!ids || ids.length === 0) return [];
+  const pad = Math.max(...ids.map((id) => id.length)) + 2;
+  const lines = ['', c.bold('What the port found in the seed:')];
+  for (const id of ids) {
+    const title = seedFinding(id)?.title ?? '(not in this version\'s table)';
+    lines.push(...wrapAfter(`  ${id.padEnd(pad)}`, title, width));
+  }
+  lines.push('  `uring-probe explain seed` for details, `uring-probe explain seed:ID` for one.');
+  return lines;
+}
+
 export function renderHuman(report: Report, options: HumanOptions): string {
   const c = new Chalk({ level: options.color ? 1 : 0 });
   const width = Math.max(60, options.width ?? 110);
@@ -190,5 +222,6 @@ export function renderHuman(report: Report, options: HumanOptions): string {
     ? `${report.verdict.toUpperCase()}: this host does not meet the gate's requirements`
     : VERDICT_TEXT[report.verdict];
   lines.push(`Verdict: ${verdictColor(c, report.verdict)(verdictText)} (exit ${report.exitCode})`);
+  if (options.verbose) lines.push(...seedFindingLines(report.seedFindings, c, width));
   return `${lines.join('\n')}\n`;
 }

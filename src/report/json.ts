@@ -90,6 +90,7 @@ export function projectReport(r: Report): Report {
     probes: r.probes.map(projectProbe),
   };
   if (r.gate) out.gate = projectGate(r.gate);
+  if (r.seedFindings) out.seedFindings = [...r.seedFindings];
   return out;
 }
 

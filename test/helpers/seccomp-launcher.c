@@ -19,6 +19,11 @@
  *                                supervisor (seccomp user notification): the launcher forks,
  *                                the child execs PROGRAM, the parent answers the notifications
  *                                and exits with the program's status (128+signal if killed)
+ *   --register-errno-ring OP=ERRNO@ENTRIES
+ *                                io_uring_register(fd, OP, ...) -> ERRNO only when the ring behind
+ *                                fd has ENTRIES SQ entries (SqMask + 1 in /proc/PID/fdinfo/FD);
+ *                                other rings' calls go through. Supervisor, like the flags rule:
+ *                                it lets one of two rings of a process be refused
  *   --timeout-ms MS              supervisor only: SIGKILL the program after MS (default 120000),
  *                                exit 124
  *
@@ -134,6 +139,13 @@ struct mmap_rule {
     unsigned long errno_value;
 };
 
+/* io_uring_register(fd, op) refused when the ring behind fd has `entries` SQ entries */
+struct ring_register_rule {
+    unsigned long op;
+    unsigned long errno_value;
+    unsigned long entries;
+};
+
 struct launcher_rules {
     struct rule_value errno_rules[MAX_RULES];
     int errno_rule_count;
@@ -145,6 +157,8 @@ struct launcher_rules {
     int kill_register_count;
     struct mmap_rule mmap_rules[MAX_RULES];
     int mmap_rule_count;
+    struct ring_register_rule ring_register_rules[MAX_RULES];
+    int ring_register_rule_count;
     int has_enomem_above;
     uint32_t enomem_above;
     int has_einval_flags;
@@ -156,7 +170,8 @@ static void usage_error(const char *what) {
     fprintf(stderr,
             "seccomp-launcher: %s; usage: seccomp-launcher [--errno SYSCALL=ERRNO] "
             "[--enomem-above N] [--register-errno OP=ERRNO] [--kill SYSCALL] [--kill-register OP] "
-            "[--mmap-errno OFFSET=ERRNO[@MINLEN]] [--einval-setup-flags MASK] [--timeout-ms MS] "
+            "[--mmap-errno OFFSET=ERRNO[@MINLEN]] [--einval-setup-flags MASK] "
+            "[--register-errno-ring OP=ERRNO@ENTRIES] [--timeout-ms MS] "
             "-- PROGRAM [ARGS...]\n",
             what);
     exit(EXIT_USAGE);
@@ -275,6 +290,35 @@ static void parse_mmap_rule(const char *option, const char *text, struct mmap_ru
     }
 }
 
+/* "OP=ERRNO@ENTRIES"; exits 64 with a message naming the option on error. */
+static void parse_ring_register_rule(const char *option, const char *text, struct ring_register_rule *out) {
+    char message[256];
+    const char *shown = text ? text : "";
+    const char *at = text ? strrchr(text, '@') : NULL;
+    if (at == NULL) {
+        snprintf(message, sizeof message, "%s needs OP=ERRNO@ENTRIES, got '%s'", option, shown);
+        usage_error(message);
+    }
+    char pair[128];
+    size_t length = (size_t)(at - text);
+    if (length == 0 || length >= sizeof pair) {
+        snprintf(message, sizeof message, "%s: bad OP=ERRNO in '%s'", option, shown);
+        usage_error(message);
+    }
+    memcpy(pair, text, length);
+    pair[length] = '\0';
+    struct rule_value value;
+    parse_pair(option, pair, register_op_names, &value);
+    uint64_t entries = 0;
+    if (parse_u64(at + 1, &entries) != 0 || entries == 0 || entries > 65536) {
+        snprintf(message, sizeof message, "%s: bad ENTRIES '%s' (SQ entries of the ring, 1..65536)", option, at + 1);
+        usage_error(message);
+    }
+    out->op = value.key;
+    out->errno_value = value.value;
+    out->entries = (unsigned long)entries;
+}
+
 static int parse_arguments(int argc, char **argv, struct launcher_rules *rules) {
     char message[256];
     memset(rules, 0, sizeof *rules);
@@ -313,6 +357,9 @@ static int parse_arguments(int argc, char **argv, struct launcher_rules *rules) 
         } else if (strcmp(option, "--mmap-errno") == 0) {
             if (rules->mmap_rule_count >= MAX_RULES) usage_error("too many --mmap-errno rules");
             parse_mmap_rule(option, value, &rules->mmap_rules[rules->mmap_rule_count++]);
+        } else if (strcmp(option, "--register-errno-ring") == 0) {
+            if (rules->ring_register_rule_count >= MAX_RULES) usage_error("too many --register-errno-ring rules");
+            parse_ring_register_rule(option, value, &rules->ring_register_rules[rules->ring_register_rule_count++]);
         } else if (strcmp(option, "--enomem-above") == 0) {
             unsigned long number;
             if (parse_value(value, NULL, 0, &number) != 0 || number > UINT32_MAX) {
@@ -349,7 +396,8 @@ static int parse_arguments(int argc, char **argv, struct launcher_rules *rules) 
     if (index >= argc) usage_error("missing '--' before the program");
     if (index + 1 >= argc) usage_error("missing the program after '--'");
     if (rules->errno_rule_count + rules->register_rule_count + rules->kill_count +
-            rules->kill_register_count + rules->mmap_rule_count + rules->has_enomem_above + rules->has_einval_flags == 0) {
+            rules->kill_register_count + rules->mmap_rule_count + rules->has_enomem_above + rules->has_einval_flags +
+            rules->ring_register_rule_count == 0) {
         usage_error("no rule given");
     }
     return index + 1;
@@ -469,6 +517,14 @@ static void build_filter(const struct launcher_rules *rules, struct filter_build
     }
     /* mmap at an offset (io_uring's ring regions) -> ERRNO */
     for (int i = 0; i < rules->mmap_rule_count; i++) emit_mmap_rule(b, &rules->mmap_rules[i]);
+    /* io_uring_register(fd, OP) -> the supervisor looks at the ring behind fd */
+    for (int i = 0; i < rules->ring_register_rule_count; i++) {
+        load_nr(b);
+        emit_jne_skip(b, NR_IO_URING_REGISTER, 3);
+        emit_stmt(b, BPF_LD | BPF_W | BPF_ABS, ARG_LOW_OFFSET(1));
+        emit_jne_skip(b, (uint32_t)rules->ring_register_rules[i].op, 1);
+        emit_stmt(b, BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+    }
     /* io_uring_setup -> the supervisor looks at params.flags (a pointer BPF cannot follow) */
     if (rules->has_einval_flags) {
         load_nr(b);
@@ -479,6 +535,10 @@ static void build_filter(const struct launcher_rules *rules, struct filter_build
 }
 
 /* Returns the listener fd (with NEW_LISTENER) or 0; exits 71 on failure. */
+static int needs_supervisor(const struct launcher_rules *rules) {
+    return rules->has_einval_flags || rules->ring_register_rule_count > 0;
+}
+
 static int install_filter(const struct launcher_rules *rules) {
     struct filter_builder builder;
     build_filter(rules, &builder);
@@ -487,7 +547,7 @@ static int install_filter(const struct launcher_rules *rules) {
         fprintf(stderr, "seccomp-launcher: prctl(PR_SET_NO_NEW_PRIVS) failed: %s\n", strerror(errno));
         exit(EXIT_OSERR);
     }
-    unsigned long flags = rules->has_einval_flags ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+    unsigned long flags = needs_supervisor(rules) ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
     long result = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &program);
     if (result < 0) {
         fprintf(stderr, "seccomp-launcher: seccomp(SET_MODE_FILTER) failed: %s\n", strerror(errno));
@@ -517,7 +577,26 @@ static int read_setup_flags(pid_t pid, uint64_t params_address, uint32_t *flags)
     return 0;
 }
 
-static void answer_notification(int listener, uint32_t mask) {
+/* SQ entries of the io_uring behind the caller's fd (SqMask + 1 in its fdinfo); 0 when not a ring. */
+static unsigned long ring_sq_entries(pid_t pid, uint64_t fd) {
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/fdinfo/%" PRIu64, (int)pid, fd);
+    FILE *file = fopen(path, "re");
+    if (file == NULL) return 0;
+    char line[256];
+    unsigned long entries = 0;
+    while (fgets(line, sizeof line, file) != NULL) {
+        unsigned long mask = 0;
+        if (sscanf(line, "SqMask: %lx", &mask) == 1) {
+            entries = mask + 1;
+            break;
+        }
+    }
+    fclose(file);
+    return entries;
+}
+
+static void answer_notification(int listener, const struct launcher_rules *rules) {
     struct seccomp_notif request;
     memset(&request, 0, sizeof request);
     if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &request) != 0) return; /* caller gone, or EINTR */
@@ -525,16 +604,30 @@ static void answer_notification(int listener, uint32_t mask) {
     struct seccomp_notif_resp response;
     memset(&response, 0, sizeof response);
     response.id = request.id;
-    uint32_t flags = 0;
-    int read_result = read_setup_flags((pid_t)request.pid, request.data.args[1], &flags);
-    /* the pid may have been reused between RECV and the read: only trust it if still valid */
-    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &request.id) != 0) return;
-    if (read_result == 0 && (flags & mask) != 0) {
-        response.error = -EINVAL;
-    } else if (read_result != 0) {
-        response.error = -EFAULT; /* what the kernel would say for an unreadable params pointer */
-    } else {
-        response.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    response.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    if (request.data.nr == NR_IO_URING_SETUP && rules->has_einval_flags) {
+        uint32_t flags = 0;
+        int read_result = read_setup_flags((pid_t)request.pid, request.data.args[1], &flags);
+        /* the pid may have been reused between RECV and the read: only trust it if still valid */
+        if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &request.id) != 0) return;
+        if (read_result == 0 && (flags & rules->einval_flags_mask) != 0) {
+            response.flags = 0;
+            response.error = -EINVAL;
+        } else if (read_result != 0) {
+            response.flags = 0;
+            response.error = -EFAULT; /* what the kernel would say for an unreadable params pointer */
+        }
+    } else if (request.data.nr == NR_IO_URING_REGISTER) {
+        unsigned long entries = ring_sq_entries((pid_t)request.pid, request.data.args[0]);
+        if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &request.id) != 0) return;
+        for (int i = 0; i < rules->ring_register_rule_count; i++) {
+            const struct ring_register_rule *rule = &rules->ring_register_rules[i];
+            if ((uint32_t)request.data.args[1] == (uint32_t)rule->op && entries == rule->entries) {
+                response.flags = 0;
+                response.error = -(int)rule->errno_value;
+                break;
+            }
+        }
     }
     ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &response); /* ENOENT: the caller went away */
 }
@@ -564,7 +657,7 @@ static int supervise(pid_t child, int listener, const struct launcher_rules *rul
         }
         struct pollfd watch = {.fd = listener, .events = POLLIN};
         int ready = poll(&watch, 1, 50);
-        if (ready > 0 && (watch.revents & POLLIN)) answer_notification(listener, rules->einval_flags_mask);
+        if (ready > 0 && (watch.revents & POLLIN)) answer_notification(listener, rules);
     }
 }
 
@@ -579,7 +672,7 @@ int main(int argc, char **argv) {
     int program_index = parse_arguments(argc, argv, &rules);
     char **program_argv = &argv[program_index];
 
-    if (!rules.has_einval_flags) {
+    if (!needs_supervisor(&rules)) {
         install_filter(&rules);
         exec_program(program_argv);
     }
