@@ -57,8 +57,8 @@ schema.$defs.probeFacts = {
   description:
     "A probe's facts, by probe id: its own typed facts (src/probes/<id>.ts), or the runner's when the probe did not return a result (dependency skip, an exception, a death). Facts of a probe id this version does not know are not checked.",
   allOf: Object.entries(FACTS_TYPES).map(([id, types]) => ({
-    if: { properties: { id: { const: id } }, required: ['id'] },
-    then: { properties: { facts: { anyOf: [...types.map((t) => ({ $ref: `#/$defs/${keyOf(t)}` })), ...runner] } } },
+    if: { type: 'object', properties: { id: { const: id } }, required: ['id'] },
+    then: { type: 'object', properties: { facts: { anyOf: [...types.map((t) => ({ $ref: `#/$defs/${keyOf(t)}` })), ...runner] } } },
   })),
 };
 const probe = schema.$defs.probe;

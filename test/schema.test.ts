@@ -151,3 +151,18 @@ test('the schema names every reason code this version gives', async () => {
   const schema = JSON.parse(readFileSync(join(ROOT, 'schema', 'report-v1.schema.json'), 'utf8')) as { $defs: { reasonCode: { examples: string[] } } };
   assert.deepEqual([...schema.$defs.reasonCode.examples].sort(), Object.keys(REMEDIATION).sort());
 });
+
+test('the schema\'s facts definitions are generated from the probes\' facts types, and every probe has them', async () => {
+  const run = spawnSync(process.execPath, [join(ROOT, 'scripts', 'gen-facts-schema.mjs'), '--check'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(run.status, 0, `${run.stdout}${run.stderr}`);
+  const { FACTS_TYPES } = await import('../src/probes/facts.js');
+  const { PROBES } = await import('../src/probes/index.js');
+  assert.deepEqual(Object.keys(FACTS_TYPES).sort(), PROBES.map((p) => p.id).sort());
+});
+
+test('a probe\'s facts of the wrong shape do not validate (the types are enforced, not decoration)', () => {
+  const doc = JSON.parse(readFileSync(join(REPORTS, '6.18-compatible.json'), 'utf8')) as { probes: Array<{ id: string; facts: Record<string, unknown> }> };
+  const flags = doc.probes.find((p) => p.id === 'setup-flags')!;
+  (flags.facts.flags as Record<string, Record<string, unknown>>).CLAMP!.accepted = 'ok';
+  assert.notDeepEqual(validatorFor()(doc), []);
+});

@@ -289,6 +289,29 @@ function checkRing(kind: string, ring: Record<string, unknown> | null): RingChec
 /** The one-line fix for the seed's ioCqringOffsets. */
 export const SEED_FIX = 'declare `Flags uint32; Resv1 uint32; UserAddr uint64` in ioCqringOffsets in place of `Resv [2]uint32` (ioUringParams becomes 120 bytes)';
 
+/** Facts of the `cqe-alignment` probe. */
+export type CqeAlignmentFacts = {
+  /** the seed's declared Go structs (sizes, offsets) */
+  seed: FactValue;
+  /** what the kernel copies and fills: setup result, copyIn, copyOut (bytes), seedRoom (setup with only the seed's room) */
+  kernel: FactValue;
+  /** io_uring_params field by field: kernel name, offset, size, the seed's name, match */
+  params: FactValue;
+  /** the fields the seed reads, with the values the kernel gave */
+  seedReads: FactValue;
+  pageSize: number;
+  send: FactValue;
+  recv: FactValue;
+  /** differences in what the seed reads (ABI_MISMATCH) */
+  problems: string[];
+  /** the seed's struct shorter than what the kernel copies (SEED_LAYOUT) */
+  findings: string[];
+  fix?: string;
+};
+
+/** Facts of the `cqe-alignment` probe when the kernel's copy could not be measured. */
+export type CqeAlignmentUnmeasuredFacts = { seed: FactValue; kernel: FactValue; send: FactValue; recv: FactValue };
+
 export const cqeAlignmentProbe: ProbeSpec = {
   id: 'cqe-alignment',
   title: 'ABI sizes, CQE alignment and ring masks',
@@ -323,12 +346,12 @@ export const cqeAlignmentProbe: ProbeSpec = {
         summary: `the kernel's io_uring_params could not be measured: io_uring_setup of the layout probe failed with ${res < 0 ? errnoName(res) : 'an unknown error'}`,
         reason: 'PROBE_ERROR',
         errno: res < 0 ? errnoName(res) : null,
-        facts: { seed: seedFacts, kernel: kernelFacts, send: send.facts, recv: recv.facts },
+        facts: { seed: seedFacts, kernel: kernelFacts, send: send.facts, recv: recv.facts } satisfies CqeAlignmentUnmeasuredFacts,
       });
     }
     const params = compareParams(observed);
     const problems = [...params.problems, ...entries.problems, ...send.problems, ...recv.problems];
-    const facts: Record<string, FactValue> = {
+    const facts: CqeAlignmentFacts = {
       seed: seedFacts,
       kernel: kernelFacts,
       params: params.fields as unknown as FactValue,

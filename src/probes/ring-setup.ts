@@ -52,9 +52,39 @@ export function ladderAttempts(ring: 'send' | 'recv', native: NativeAttempt[], a
   }));
 }
 
-function ringFacts(kind: 'send' | 'recv', requested: number, r: RingLadderResult, abi: AbiInfo): Facts {
+/** One of the seed's two rings, as its setup ladder left it. */
+export type RingFacts = {
+  requestedEntries: number;
+  /** 'ok' or the errno that ended the ladder */
+  result: string;
+  finalEntries: number | null;
+  sqEntries: number | null;
+  cqEntries: number | null;
+  /** setup flags of the accepted attempt, by name */
+  flags: string[] | null;
+  flagsRaw: string | null;
+  /** IORING_FEAT_* bits the kernel reported, by name */
+  features: string[] | null;
+  featuresRaw: string | null;
+  offsets: FactValue;
+  mapping: FactValue;
+  /** the seed's IORING_REGISTER_IOWQ_MAX_WORKERS {4,4} after setup */
+  maxWorkers: { result: string; requested: number[]; previous: number[] | null } | null;
+  /** receive ring only: the pool of queued RECVMSG, as the kernel took it */
+  pool?: { poolSize: number; written: number; submitted: number | string; sqHeadMoved: number; queued: number } | null;
+};
+
+/** Facts of the `ring-setup` probe. */
+export type RingSetupFacts = {
+  send: RingFacts;
+  recv: RingFacts;
+  /** the fallbacks the seed had to take, by reason code */
+  fallbacks?: string[];
+};
+
+function ringFacts(kind: 'send' | 'recv', requested: number, r: RingLadderResult, abi: AbiInfo): RingFacts {
   const p = r.params;
-  const facts: Record<string, FactValue> = {
+  const facts: RingFacts = {
     requestedEntries: requested,
     result: resultName(r.res),
     finalEntries: p ? p.sqEntries : null,
@@ -128,7 +158,7 @@ export const ringSetupProbe: ProbeSpec = {
     // The seed holds its send ring while it sets up the receive ring: their memory is charged together.
     const recv = await addon.ringLadder({ kind: 'recv', holdSendRing: true });
     const attempts = [...ladderAttempts('send', send.attempts, abi), ...ladderAttempts('recv', recv.attempts, abi)];
-    const facts: Facts = {
+    const facts: RingSetupFacts = {
       send: ringFacts('send', requestedEntries('send'), send, abi),
       recv: ringFacts('recv', requestedEntries('recv'), recv, abi),
     };

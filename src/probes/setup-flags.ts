@@ -27,7 +27,7 @@ const NOTES: Partial<Record<string, string>> = {
   CQSIZE: `tried with cq_entries = ${ENTRIES * 4}`,
 };
 
-function outcome(r: SetupFlagResult): FactValue {
+function outcome(r: SetupFlagResult): FlagOutcome {
   return r.res >= 0 ? { accepted: true, errno: null } : { accepted: false, errno: errnoName(r.res) };
 }
 
@@ -36,7 +36,7 @@ function outcome(r: SetupFlagResult): FactValue {
  * took our memory and a NOP went through it; `recognised` = the kernel knows the flag (EFAULT,
  * not EINVAL, for null addresses), which alone is not support.
  */
-export function noMmapEntry(alone: SetupFlagResult, withMemory: SetupFlagResult): { accepted: boolean; entry: Record<string, FactValue> } {
+export function noMmapEntry(alone: SetupFlagResult, withMemory: SetupFlagResult): { accepted: boolean; entry: Partial<SetupFlagFacts> } {
   const nop = withMemory.nop;
   const nopOk = nop !== null && nop.enterRes === 1 && nop.cqeRes === 0;
   const accepted = withMemory.res >= 0 && nopOk;
@@ -55,6 +55,34 @@ export function noMmapEntry(alone: SetupFlagResult, withMemory: SetupFlagResult)
   };
 }
 
+/** io_uring_setup with a flag: accepted, or the errno it was refused with. */
+export type FlagOutcome = { accepted: boolean; errno: string | null };
+
+/** One setup flag, as the setup-flags probe tried it. */
+export type SetupFlagFacts = {
+  /** the flag's bit, hex */
+  value?: string;
+  /** the flag alone */
+  alone?: FlagOutcome;
+  /** with the flag the kernel needs beside it (TASKRUN_FLAG + COOP_TASKRUN, DEFER_TASKRUN + SINGLE_ISSUER) */
+  withCompanion?: FlagOutcome & { flags: string[] };
+  /** NO_MMAP: the kernel knows the flag (EFAULT with no memory, or accepted) */
+  recognised?: boolean;
+  /** NO_MMAP: tried with ring memory of ours, and a NOP through it */
+  withMemory?: { accepted: boolean; errno: string | null; nop: FactValue };
+  /** the verdict: accepted (alone, with its companion, or with memory); null when our table does not know the flag */
+  accepted: boolean | null;
+  errno?: string | null;
+  note?: string;
+};
+
+/** Facts of the `setup-flags` probe. */
+export type SetupFlagsFacts = {
+  /** entries of each ring tried */
+  entries: number;
+  flags: Record<string, SetupFlagFacts>;
+};
+
 export const setupFlagsProbe: ProbeSpec = {
   id: 'setup-flags',
   title: 'Setup flags, one by one',
@@ -64,7 +92,7 @@ export const setupFlagsProbe: ProbeSpec = {
     const spec = setupFlagsProbe;
     const addon = loadAddon();
     const table = addon.abi().setupFlags;
-    const flags: Record<string, FactValue> = {};
+    const flags: Record<string, SetupFlagFacts> = {};
     const accepted: string[] = [];
     const refused: string[] = [];
     for (const name of TRIED_FLAGS) {
@@ -78,7 +106,7 @@ export const setupFlagsProbe: ProbeSpec = {
         entries: ENTRIES,
         cqEntries: name === 'CQSIZE' ? ENTRIES * 4 : undefined,
       });
-      const entry: Record<string, FactValue> = { value: hex(bit), alone: outcome(alone) };
+      const entry: SetupFlagFacts = { value: hex(bit), alone: outcome(alone), accepted: false };
       let ok = alone.res >= 0;
       let refusedWith = alone.res < 0 ? errnoName(alone.res) : '';
       if (name === 'NO_MMAP') {
@@ -92,7 +120,7 @@ export const setupFlagsProbe: ProbeSpec = {
       const companionBit = companion ? table[companion] : undefined;
       if (alone.res < 0 && companion && companionBit !== undefined) {
         const together = await addon.trySetupFlags({ flags: bit | companionBit, entries: ENTRIES });
-        entry.withCompanion = { flags: [name, companion], ...(outcome(together) as Record<string, FactValue>) };
+        entry.withCompanion = { flags: [name, companion], ...outcome(together) };
         entry.note = `the kernel needs ${companion} with ${name}`;
         ok = together.res >= 0;
       }
@@ -106,7 +134,7 @@ export const setupFlagsProbe: ProbeSpec = {
     return probeResult(spec, {
       status: 'pass',
       summary: `accepted: ${accepted.join(' ') || 'none'}` + (refused.length ? `; refused: ${refused.join(' ')}` : ''),
-      facts: { entries: ENTRIES, flags },
+      facts: { entries: ENTRIES, flags } satisfies SetupFlagsFacts,
     });
   },
 };

@@ -88,6 +88,17 @@ export function judgeSingleIssuer(r: SingleIssuerResult): SingleIssuerJudgement 
   };
 }
 
+/** One submit of the single-issuer probe: io_uring_enter's result and the NOP's completion (errno names for refusals). */
+export type SubmitFacts = { enter: string | number | null; cqe: string | number | null };
+
+/** Facts of the `single-issuer` probe. */
+export type SingleIssuerFacts = {
+  /** io_uring_setup with SINGLE_ISSUER: 'ok' or its errno */
+  setup: string;
+  sameThread: SubmitFacts;
+  otherThread: SubmitFacts;
+};
+
 export const singleIssuerProbe: ProbeSpec = {
   id: 'single-issuer',
   title: 'SINGLE_ISSUER across threads',
@@ -96,7 +107,7 @@ export const singleIssuerProbe: ProbeSpec = {
   async run(): Promise<ProbeResult> {
     const spec = singleIssuerProbe;
     const r = await loadAddon().singleIssuerCrossThread();
-    const facts: Record<string, FactValue> = {
+    const facts: SingleIssuerFacts = {
       setup: resultName(r.setupRes),
       sameThread: { enter: show(r.sameThread.enterRes), cqe: show(r.sameThread.cqeRes) },
       otherThread: { enter: show(r.otherThread.enterRes), cqe: show(r.otherThread.cqeRes) },

@@ -126,6 +126,22 @@ export function judgeMapping(r: MappingCompareResult): MappingJudgement {
   };
 }
 
+/** Facts of the `single-mmap` probe. */
+export type SingleMmapFacts = {
+  entries: number;
+  /** io_uring_setup of the probe's ring: 'ok' or its errno */
+  setup: string;
+  featSingleMmap: boolean;
+  separate: { result: string; mapping: FactValue };
+  single: { result: string; mapping: FactValue };
+  /** each NOP, its completion read through the separate CQ mapping and through the single mapping */
+  nops: Array<{ submittedThrough: string; userData: number; enter: string | number; viaSeparate: FactValue; viaSingle: FactValue }>;
+  agree: boolean;
+  differences: string[];
+  /** what the seed's ladder means for 5.1-5.5 */
+  ladder: string;
+};
+
 export const singleMmapProbe: ProbeSpec = {
   id: 'single-mmap',
   title: 'Ring mapping (FEAT_SINGLE_MMAP)',
@@ -135,7 +151,7 @@ export const singleMmapProbe: ProbeSpec = {
     const spec = singleMmapProbe;
     const r = await loadAddon().mappingCompare({ entries: ENTRIES });
     const verdict = judgeMapping(r);
-    const facts: Record<string, FactValue> = {
+    const facts: SingleMmapFacts = {
       entries: ENTRIES,
       setup: resultName(r.res),
       featSingleMmap: r.featSingleMmap,

@@ -9,6 +9,28 @@ const RINGS = [
   ['recv', 'receive ring'],
 ] as const;
 
+/** IORING_REGISTER_IOWQ_MAX_WORKERS on one ring, as ring-setup recorded it. */
+export type WorkerLimitRingFacts = {
+  /** 'ok' or the errno it was refused with */
+  result: string;
+  /** [bounded, unbounded] asked for: the seed's {4,4} */
+  requested: number[] | null;
+  /** the limits the kernel had before (it writes them back) */
+  previous: number[] | null;
+};
+
+/** Facts of the `worker-limit` probe. */
+export type WorkerLimitFacts = {
+  send: WorkerLimitRingFacts | null;
+  recv: WorkerLimitRingFacts | null;
+  /** one outcome for both rings: 'ok' only when both accepted, else the first errno; null when not recorded */
+  result: string | null;
+};
+
+function numbersOrNull(v: unknown): number[] | null {
+  return Array.isArray(v) && v.every((x) => typeof x === 'number') ? (v as number[]) : null;
+}
+
 export const workerLimitProbe: ProbeSpec = {
   id: 'worker-limit',
   title: 'io-wq worker limit (IOWQ_MAX_WORKERS)',
@@ -17,7 +39,7 @@ export const workerLimitProbe: ProbeSpec = {
   async run(ctx): Promise<ProbeResult> {
     const spec = workerLimitProbe;
     const setup = factsOf(ctx.results, 'ring-setup');
-    const facts: Facts = {};
+    const facts: WorkerLimitFacts = { send: null, recv: null, result: null };
     const missing: string[] = [];
     const refused: Array<{ name: string; errno: string }> = [];
     const previous: string[] = [];
@@ -31,8 +53,8 @@ export const workerLimitProbe: ProbeSpec = {
       const result = asString(maxWorkers.result) ?? 'unknown';
       facts[key] = {
         result,
-        requested: (maxWorkers.requested ?? null) as FactValue,
-        previous: (maxWorkers.previous ?? null) as FactValue,
+        requested: numbersOrNull(maxWorkers.requested),
+        previous: numbersOrNull(maxWorkers.previous),
       };
       if (result === 'ok') previous.push(`${name} ${Array.isArray(maxWorkers.previous) ? maxWorkers.previous.join('/') : '?'}`);
       else refused.push({ name, errno: result });
