@@ -415,3 +415,13 @@ test('an internal failure rejects with a Node-style error (code, errno, syscall)
     syscall: 'socket',
   });
 });
+
+test('one source of io_uring names: the C++ constants agree with src/kernel-abi.ts', async () => {
+  // every setup flag, feature bit and opcode the addon defines has the same value in the TS table
+  const { SETUP_FLAGS, FEATURES, OPCODES, bitOf } = await import('../src/kernel-abi.js');
+  const abi = loadAddon().abi();
+  for (const [name, bit] of Object.entries(abi.setupFlags)) assert.equal(bitOf(SETUP_FLAGS, name), bit, `IORING_SETUP_${name}`);
+  for (const [name, bit] of Object.entries(abi.features)) assert.equal(bitOf(FEATURES, name), bit, `IORING_FEAT_${name}`);
+  for (const [name, op] of Object.entries(abi.opcodes)) assert.equal(OPCODES.indexOf(name), op, `IORING_OP_${name}`);
+  assert.ok(Object.keys(abi.setupFlags).length >= 10 && Object.keys(abi.opcodes).length >= 40, 'the addon exports its tables');
+});

@@ -22,7 +22,8 @@ import { decodeCapabilities, refusalContextFrom } from '../src/probes/environmen
 import { killedProbeReason, REMEDIATION, setupRefusalReason, type RefusalContext } from '../src/probes/reasons.js';
 import { probeById } from '../src/probes/index.js';
 import { dependencySkip, probeResult, runProbe } from '../src/probes/result.js';
-import { ladderAttempts, namesOfBits } from '../src/probes/ring-setup.js';
+import { ladderAttempts } from '../src/probes/ring-setup.js';
+import { namesOfBits, SETUP_FLAGS } from '../src/kernel-abi.js';
 import { memlockFigures, suggestedLimit } from '../src/probes/memlock.js';
 import { DEFAULT_CHECK_OPTIONS, type ProbeSpec } from '../src/probes/spec.js';
 import { renderHuman } from '../src/report/human.js';
@@ -147,9 +148,9 @@ describe('errno names', () => {
 describe('setup ladder records', () => {
   const abi = { setupFlags: { CLAMP: 0x10, COOP_TASKRUN: 0x100, SINGLE_ISSUER: 0x1000 } } as unknown as AbiInfo;
   it('names flag bits and keeps unknown bits as hex', () => {
-    assert.deepEqual(namesOfBits(0x110, abi.setupFlags), ['CLAMP', 'COOP_TASKRUN']);
-    assert.deepEqual(namesOfBits(0x10 | 0x80000000, abi.setupFlags), ['CLAMP', '0x80000000']);
-    assert.deepEqual(namesOfBits(0, abi.setupFlags), []);
+    assert.deepEqual(namesOfBits(0x110, SETUP_FLAGS), ['CLAMP', 'COOP_TASKRUN']);
+    assert.deepEqual(namesOfBits(0x10 | 0x80000000, SETUP_FLAGS), ['CLAMP', '0x80000000']);
+    assert.deepEqual(namesOfBits(0, SETUP_FLAGS), []);
   });
   it('records what the seed does next: drop flags on EINVAL, halve on ENOMEM, accept, give up', () => {
     const native: NativeAttempt[] = [

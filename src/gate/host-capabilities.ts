@@ -1,5 +1,6 @@
-// What a report says a host can do, normalised from the probes' facts (the one place that reads fact shapes).
-import type { FactValue, Facts, ProbeResult, Report } from '../types.js';
+// What a report says a host can do, read from the probes' typed facts (src/probes/facts.ts): the one place that reads them.
+import type { OpcodesFacts, OpcodesRefusedFacts, RingSetupFacts, SetupFlagsFacts, ThroughputFacts, WorkerLimitFacts } from '../probes/facts.js';
+import type { ProbeResult, Report } from '../types.js';
 import { OPCODES, SETUP_FLAGS } from './names.js';
 
 /** A fact that may not have been measured: `why` says why not (probe skipped, failed, absent). */
@@ -53,15 +54,20 @@ export interface RingOutcome {
   attempts: number;
 }
 
-function record(v: FactValue | undefined): Record<string, FactValue> | null {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, FactValue>) : null;
+/**
+ * The probe's own facts, typed, or null when the runner wrote them instead (dependency skip,
+ * exception, death: src/probes/result.ts). Reports are validated against the schema before they
+ * get here (src/reader.ts; `check` builds them from these types), so a probe's own facts have
+ * exactly its type: the runner's are told apart by their reason and their signal/exit fields.
+ */
+function ownFacts<T>(probe: ProbeResult | undefined): T | null {
+  if (!probe) return null;
+  if (probe.reason === 'DEPENDENCY_FAILED' || probe.reason === 'PROBE_KILLED' || probe.reason === 'PROBE_TIMEOUT' || probe.reason === 'PROBE_ERROR') return null;
+  if ('signal' in probe.facts && 'exitCode' in probe.facts) return null; // a SIGSYS death attributed SECCOMP_BLOCKED
+  return probe.facts as unknown as T;
 }
-function num(v: FactValue | undefined): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
-function strings(v: FactValue | undefined): string[] | null {
-  return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : null;
-}
+
+const FLAG_NAMES: ReadonlySet<string> = new Set(SETUP_FLAGS.map((f) => f.name));
 
 /** Why a probe's facts are not available, in a few words. */
 function unavailable(probes: ReadonlyMap<string, ProbeResult>, id: string): string {
@@ -72,120 +78,54 @@ function unavailable(probes: ReadonlyMap<string, ProbeResult>, id: string): stri
   return `the ${id} probe did not record it`;
 }
 
-/**
- * One outcome from the many ways a probe may write "accepted or errno":
- * true/false, 'ok'/'accepted'/'EINVAL', {accepted|ok|supported: bool, errno|result: ...}, {res: -22}.
- */
-export function outcomeOf(v: FactValue | undefined): SetupFlagOutcome | null {
-  if (typeof v === 'boolean') return { accepted: v, errno: null };
-  if (typeof v === 'string') {
-    if (/^(ok|accepted|supported|yes|pass)$/i.test(v)) return { accepted: true, errno: null };
-    if (/^E[A-Z0-9]+$/.test(v)) return { accepted: false, errno: v };
-    if (/^(refused|no|unsupported|fail)$/i.test(v)) return { accepted: false, errno: null };
-    return null;
-  }
-  const r = record(v);
-  if (!r) return null;
-  const alone = record(r['alone']);
-  const errno = typeof r['errno'] === 'string' ? (r['errno'] as string) : typeof alone?.['errno'] === 'string' ? (alone['errno'] as string) : null;
-  for (const key of ['accepted', 'ok', 'supported', 'works', 'worked']) {
-    if (typeof r[key] === 'boolean') return { accepted: r[key] as boolean, errno: r[key] ? null : errno };
-  }
-  if (typeof r['result'] === 'string') return outcomeOf(r['result']);
-  if (typeof r['res'] === 'number') return { accepted: (r['res'] as number) >= 0, errno };
-  if (errno !== null) return { accepted: false, errno };
-  return null;
-}
-
-/** Find a name -> outcome table: either `facts[key]` as an object or array of {name,...}, or facts itself. */
-function outcomeTable(facts: Facts, keys: string[], known: ReadonlySet<string>): Map<string, SetupFlagOutcome> | null {
-  const candidates: FactValue[] = [];
-  for (const key of keys) if (facts[key] !== undefined) candidates.push(facts[key]!);
-  candidates.push(facts as FactValue);
-  for (const c of candidates) {
-    const table = new Map<string, SetupFlagOutcome>();
-    if (Array.isArray(c)) {
-      // ['SEND', 'RECV'] (the supported ones) or [{name|flag|op, ...outcome}]
-      if (c.every((x) => typeof x === 'string')) {
-        for (const name of c as string[]) if (known.has(name)) table.set(name, { accepted: true, errno: null });
-        if (table.size > 0) {
-          for (const name of known) if (!table.has(name)) table.set(name, { accepted: false, errno: null });
-          return table;
-        }
-        continue;
-      }
-      for (const item of c) {
-        const r = record(item);
-        const name = r && (['name', 'flag', 'op'].map((k) => r[k]).find((x) => typeof x === 'string') as string | undefined);
-        const outcome = outcomeOf(item);
-        if (name && known.has(name) && outcome && !table.has(name)) table.set(name, outcome);
-      }
-    } else {
-      const r = record(c);
-      if (!r) continue;
-      for (const [name, value] of Object.entries(r)) {
-        if (!known.has(name)) continue;
-        const outcome = outcomeOf(value);
-        if (outcome) table.set(name, outcome);
-      }
-    }
-    if (table.size > 0) return table;
-  }
-  return null;
-}
-
-const FLAG_NAMES: ReadonlySet<string> = new Set(SETUP_FLAGS.map((f) => f.name));
-const OP_NAMES: ReadonlySet<string> = new Set(OPCODES);
-
-function ringOutcome(probe: ProbeResult | undefined, kind: 'send' | 'recv'): RingOutcome | null {
-  const r = probe ? record(probe.facts[kind]) : null;
+function ringOutcome(probe: ProbeResult | undefined, facts: RingSetupFacts | null, kind: 'send' | 'recv'): RingOutcome | null {
+  const r = facts?.[kind];
   if (!probe || !r) return null;
   return {
-    entries: num(r['finalEntries']) ?? num(r['sqEntries']),
-    requestedEntries: num(r['requestedEntries']),
-    flags: strings(r['flags']) ?? [],
-    result: typeof r['result'] === 'string' ? (r['result'] as string) : probe.status === 'fail' ? (probe.errno ?? 'refused') : 'ok',
+    entries: r.finalEntries,
+    requestedEntries: r.requestedEntries,
+    flags: r.flags ?? [],
+    result: r.result,
     attempts: (probe.attempts ?? []).filter((a) => a.ring === kind && a.stage === 'setup').length,
   };
 }
 
 function throughputOf(probe: ProbeResult | undefined, probes: ReadonlyMap<string, ProbeResult>): Measured<ThroughputFigures> {
-  if (!probe || probe.status === 'skip') return { known: false, why: unavailable(probes, 'throughput') };
-  const f = probe.facts;
+  const f = probe && probe.status !== 'skip' ? ownFacts<ThroughputFacts>(probe) : null;
+  if (!f || (f.seedPps === null && f.syscallPps === null)) return { known: false, why: unavailable(probes, 'throughput') };
   const modes: Record<string, number> = {};
-  const modeTable = record(f['modes']) ?? record(f['perMode']);
-  if (modeTable) {
-    for (const [mode, v] of Object.entries(modeTable)) {
-      if (record(v)?.['skipped'] === true) continue;
-      const pps = num(v) ?? num(record(v)?.['rxPps']) ?? num(record(v)?.['pps']) ?? num(record(v)?.['receivedPps']);
-      if (pps !== null) modes[mode] = pps;
-    }
+  for (const [mode, m] of Object.entries(f.modes)) {
+    if (m.skipped === null && m.error === null) modes[mode] = m.rxPps;
   }
-  const seedPps = num(f['seedPps']) ?? modes['seed'] ?? null;
-  const syscallPps = num(f['syscallPps']) ?? modes['syscall'] ?? null;
-  if (seedPps === null && syscallPps === null) return { known: false, why: unavailable(probes, 'throughput') };
-  if (seedPps !== null) modes['seed'] ??= seedPps;
-  if (syscallPps !== null) modes['syscall'] ??= syscallPps;
-  const ratio = num(f['ratio']) ?? (seedPps !== null && syscallPps ? seedPps / syscallPps : null);
-  const bestMode = typeof f['bestMode'] === 'string' ? (f['bestMode'] as string) : null;
-  return { known: true, value: { seedPps, syscallPps, ratio, bestMode, modes } };
+  if (f.seedPps !== null) modes['seed'] = f.seedPps;
+  if (f.syscallPps !== null) modes['syscall'] = f.syscallPps;
+  return { known: true, value: { seedPps: f.seedPps, syscallPps: f.syscallPps, ratio: f.ratio, bestMode: f.bestMode, modes } };
 }
 
 /** Normalise what a report says about its host. Never throws on odd facts: unknown shapes become "not measured". */
 export function hostCapabilities(report: Report): HostCapabilities {
   const probes = new Map(report.probes.map((p) => [p.id, p] as const));
   const ring = probes.get('ring-setup');
-  const send = ring ? record(ring.facts['send']) : null;
+  const ringFacts = ownFacts<RingSetupFacts>(ring);
 
-  let features: Measured<Set<string>>;
-  const featureNames = strings(send?.['features']);
-  features = featureNames ? { known: true, value: new Set(featureNames) } : { known: false, why: unavailable(probes, 'ring-setup') };
+  const featureNames = ringFacts?.send.features ?? null;
+  const features: Measured<Set<string>> = featureNames
+    ? { known: true, value: new Set(featureNames) }
+    : { known: false, why: unavailable(probes, 'ring-setup') };
 
   // Setup flags: the setup-flags probe tries each alone; the ladder's accepted rings add theirs.
   const flagsProbe = probes.get('setup-flags');
+  const flagFacts = flagsProbe && flagsProbe.status !== 'skip' ? ownFacts<SetupFlagsFacts>(flagsProbe) : null;
   let flagTable: Map<string, SetupFlagOutcome> | null = null;
-  if (flagsProbe && flagsProbe.status !== 'skip') flagTable = outcomeTable(flagsProbe.facts, ['flags', 'results', 'alone'], FLAG_NAMES);
-  const rings = { send: ringOutcome(ring, 'send'), recv: ringOutcome(ring, 'recv') };
+  if (flagFacts) {
+    flagTable = new Map();
+    for (const [name, entry] of Object.entries(flagFacts.flags)) {
+      if (!FLAG_NAMES.has(name) || entry.accepted === null) continue;
+      const errno = entry.accepted ? null : (entry.withMemory?.errno ?? entry.withCompanion?.errno ?? entry.alone?.errno ?? null);
+      flagTable.set(name, { accepted: entry.accepted, errno });
+    }
+  }
+  const rings = { send: ringOutcome(ring, ringFacts, 'send'), recv: ringOutcome(ring, ringFacts, 'recv') };
   const ringFlags = [...(rings.send?.flags ?? []), ...(rings.recv?.flags ?? [])].filter((f) => FLAG_NAMES.has(f));
   if (ringFlags.length > 0) {
     flagTable ??= new Map();
@@ -205,52 +145,35 @@ export function hostCapabilities(report: Report): HostCapabilities {
     ? { known: true, value: flagTable }
     : { known: false, why: unavailable(probes, 'setup-flags') };
 
-  // Opcodes.
+  // Opcodes: IORING_REGISTER_PROBE's list, or its refusal (< 5.6); multishot RECVMSG tried for real.
   const opProbe = probes.get('opcodes');
   let ops: Measured<Map<string, boolean>> = { known: false, why: unavailable(probes, 'opcodes') };
   let opcodeProbe: Measured<SetupFlagOutcome> = { known: false, why: unavailable(probes, 'opcodes') };
   let multishotRecvmsg: Measured<boolean> = { known: false, why: unavailable(probes, 'opcodes') };
   let multishotFailure: string | null = null;
-  if (opProbe && opProbe.status !== 'skip') {
-    const f = opProbe.facts;
-    const probeRes = outcomeOf(f['probe'] ?? f['registerProbe'] ?? f['probeResult']);
-    if (opProbe.reason === 'PROBE_UNSUPPORTED') {
-      opcodeProbe = { known: true, value: { accepted: false, errno: opProbe.errno ?? probeRes?.errno ?? 'EINVAL' } };
-      ops = { known: false, why: `IORING_REGISTER_PROBE refused (${opProbe.errno ?? 'EINVAL'}): the kernel cannot list its opcodes (< 5.6)` };
-    } else {
-      // `supported` lists every op the kernel reported; `ops` only the notable ones by name.
-      const table = outcomeTable(f, ['supported', 'ops', 'opcodes'], OP_NAMES);
-      if (table) {
-        ops = { known: true, value: new Map([...table].map(([k, v]) => [k, v.accepted])) };
-        opcodeProbe = { known: true, value: { accepted: true, errno: null } };
-      } else if (probeRes) {
-        opcodeProbe = { known: true, value: probeRes };
-      }
-    }
-    const ms = f['multishotRecvmsg'] ?? f['multishot'] ?? f['multishotRecv'];
-    const msOutcome = outcomeOf(ms);
-    if (msOutcome) {
-      multishotRecvmsg = { known: true, value: msOutcome.accepted };
-      const r = record(ms);
-      if (r && !msOutcome.accepted) {
-        const stage = typeof r['stage'] === 'string' ? r['stage'] : null;
-        multishotFailure = [stage ? `stage ${stage}` : null, msOutcome.errno].filter(Boolean).join(' ') || null;
-      }
-    }
-    else multishotRecvmsg = { known: false, why: 'the opcodes probe did not record a multishot RECVMSG attempt' };
+  const opFacts = opProbe && opProbe.status !== 'skip' ? ownFacts<OpcodesFacts | OpcodesRefusedFacts>(opProbe) : null;
+  if (opFacts && 'probe' in opFacts) {
+    opcodeProbe = { known: true, value: { accepted: false, errno: opFacts.probe } };
+    ops = { known: false, why: `IORING_REGISTER_PROBE refused (${opFacts.probe}): the kernel cannot list its opcodes (< 5.6)` };
+  } else if (opFacts) {
+    // `supported` lists every op the kernel reported: every other op it knows is unsupported.
+    const supported = new Set(opFacts.supported);
+    ops = { known: true, value: new Map(OPCODES.map((op) => [op, supported.has(op)])) };
+    opcodeProbe = { known: true, value: { accepted: true, errno: null } };
+  }
+  if (opFacts) {
+    const ms = opFacts.multishotRecvmsg;
+    multishotRecvmsg = { known: true, value: ms.works };
+    if (!ms.works) multishotFailure = [`stage ${ms.stage}`, ms.errno].filter(Boolean).join(' ');
   }
 
-  // IOWQ_MAX_WORKERS: the worker-limit probe, else the send ring's registration.
+  // IOWQ_MAX_WORKERS: the worker-limit probe's one outcome for both rings.
   const wl = probes.get('worker-limit');
-  let workerLimit: Measured<SetupFlagOutcome> = { known: false, why: unavailable(probes, 'worker-limit') };
-  const wlOutcome = wl && wl.status !== 'skip'
-    ? outcomeOf(wl.facts['result'] ?? wl.facts['maxWorkers'] ?? wl.facts['registered'] ?? wl.facts['accepted'])
-    : null;
-  const ringMw = outcomeOf(record(send?.['maxWorkers'])?.['result']);
-  if (wl && wl.reason === 'NO_WORKER_LIMIT') workerLimit = { known: true, value: { accepted: false, errno: wl.errno ?? wlOutcome?.errno ?? 'EINVAL' } };
-  else if (wlOutcome) workerLimit = { known: true, value: wlOutcome };
-  else if (ringMw) workerLimit = { known: true, value: ringMw };
-  else if (wl && wl.status === 'pass') workerLimit = { known: true, value: { accepted: true, errno: null } };
+  const wlFacts = wl && wl.status !== 'skip' ? ownFacts<WorkerLimitFacts>(wl) : null;
+  const workerLimit: Measured<SetupFlagOutcome> =
+    wlFacts && wlFacts.result !== null
+      ? { known: true, value: wlFacts.result === 'ok' ? { accepted: true, errno: null } : { accepted: false, errno: wlFacts.result } }
+      : { known: false, why: unavailable(probes, 'worker-limit') };
 
   return {
     report,

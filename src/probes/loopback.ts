@@ -4,7 +4,7 @@ import { errnoName } from '../errno.js';
 import { loadAddon, type AbiInfo, type LoopbackResult } from '../native.js';
 import type { FactValue, ProbeResult, ReasonCode } from '../types.js';
 import { probeResult, resultName } from './result.js';
-import { namesOfBits } from './ring-setup.js';
+import { namesOfBits, SETUP_FLAGS } from '../kernel-abi.js';
 import type { ProbeSpec } from './spec.js';
 import { refusalContextFrom } from './environment.js';
 import { setupRefusalReason } from './reasons.js';
@@ -58,9 +58,9 @@ function familyFacts(r: LoopbackResult, abi: AbiInfo): LoopbackFamilyFacts {
   return {
     result: resultName(r.res),
     stage: r.stage,
-    sendRing: r.sendRing ? { entries: r.sendRing.entries, flags: namesOfBits(r.sendRing.flags, abi.setupFlags) } : null,
+    sendRing: r.sendRing ? { entries: r.sendRing.entries, flags: namesOfBits(r.sendRing.flags, SETUP_FLAGS) } : null,
     recvRing: r.recvRing
-      ? { entries: r.recvRing.entries, flags: namesOfBits(r.recvRing.flags, abi.setupFlags), queued: r.recvRing.queued }
+      ? { entries: r.recvRing.entries, flags: namesOfBits(r.recvRing.flags, SETUP_FLAGS), queued: r.recvRing.queued }
       : null,
     sendmsg: { ...r.sendmsg, firstErrno: r.sendmsg.firstErrno ? errnoName(r.sendmsg.firstErrno) : null },
     batch: { ...r.batch, firstErrno: r.batch.firstErrno ? errnoName(r.batch.firstErrno) : null },

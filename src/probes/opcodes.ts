@@ -1,5 +1,6 @@
 // Probe `opcodes`: IORING_REGISTER_PROBE by name (SENDMSG/RECVMSG required), and multishot RECVMSG tried for real.
 import { errnoName } from '../errno.js';
+import { OPCODES } from '../kernel-abi.js';
 import { loadAddon } from '../native.js';
 import type { ProbeResult } from '../types.js';
 import { probeResult } from './result.js';
@@ -53,7 +54,6 @@ export const opcodesProbe: ProbeSpec = {
   async run(): Promise<ProbeResult> {
     const spec = opcodesProbe;
     const addon = loadAddon();
-    const abi = addon.abi();
     const probe = await addon.probeOpcodes();
     const multishot = await addon.multishotRecvmsg({ timeoutMs: 1000 });
     const multishotFacts: MultishotFacts = {
@@ -78,11 +78,11 @@ export const opcodesProbe: ProbeSpec = {
     const supportedByNumber = new Map(probe.ops.map((o) => [o.op, o.supported]));
     const byName: Record<string, boolean | null> = {};
     for (const name of NOTABLE_OPS) {
-      const op = abi.opcodes[name];
+      const op = OPCODES.indexOf(name);
       // null: our ABI header does not know this op, so we cannot tell
-      byName[name] = op === undefined ? null : (supportedByNumber.get(op) ?? false);
+      byName[name] = op < 0 ? null : (supportedByNumber.get(op) ?? false);
     }
-    const nameOf = new Map(Object.entries(abi.opcodes).map(([n, v]) => [v, n]));
+    const nameOf = new Map(OPCODES.map((n, v) => [v, n]));
     const supported = probe.ops.filter((o) => o.supported).map((o) => nameOf.get(o.op) ?? `op ${o.op}`);
     const facts: OpcodesFacts = {
       lastOp: probe.lastOp,

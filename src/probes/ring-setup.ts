@@ -1,4 +1,5 @@
 // Probe `ring-setup`: the seed's setup ladder for both rings (send ring, receive-pool ring), every attempt recorded.
+import { FEATURES, namesOfBits, SETUP_FLAGS, bitOf } from '../kernel-abi.js';
 import { errnoName, errnoOfResult } from '../errno.js';
 import { loadAddon, type AbiInfo, type NativeAttempt, type RingLadderResult } from '../native.js';
 import type { FactValue, Facts, ProbeResult, ReasonCode, SetupAttempt } from '../types.js';
@@ -13,21 +14,6 @@ export const MIN_ENTRIES = 8;
 /** The seed's defaults: send ring 256 entries; receive ring sized to its pool of 64. */
 export const SEND_ENTRIES = 256;
 export const RECV_POOL_SIZE = 64;
-
-/** Names of the bits set in `value`, using a name -> bit table from the addon's ABI header. */
-export function namesOfBits(value: number, table: Record<string, number>): string[] {
-  const names: string[] = [];
-  let known = 0;
-  for (const [name, bit] of Object.entries(table)) {
-    if (bit !== 0 && (value & bit) === bit) {
-      names.push(name);
-      known |= bit;
-    }
-  }
-  const rest = (value & ~known) >>> 0;
-  if (rest !== 0) names.push(hex(rest));
-  return names;
-}
 
 /** What the seed does after an attempt, read off the attempt that followed it. */
 function nextStep(attempt: NativeAttempt, following: NativeAttempt | undefined): SetupAttempt['next'] {
@@ -44,7 +30,7 @@ export function ladderAttempts(ring: 'send' | 'recv', native: NativeAttempt[], a
     ring,
     stage: a.stage,
     entries: a.entries,
-    flags: namesOfBits(a.flags, abi.setupFlags),
+    flags: namesOfBits(a.flags, SETUP_FLAGS),
     flagsRaw: a.flags,
     ok: a.res >= 0,
     errno: errnoOfResult(a.res),
@@ -90,9 +76,9 @@ function ringFacts(kind: 'send' | 'recv', requested: number, r: RingLadderResult
     finalEntries: p ? p.sqEntries : null,
     sqEntries: p ? p.sqEntries : null,
     cqEntries: p ? p.cqEntries : null,
-    flags: p ? namesOfBits(p.flags, abi.setupFlags) : null,
+    flags: p ? namesOfBits(p.flags, SETUP_FLAGS) : null,
     flagsRaw: p ? hex(p.flags) : null,
-    features: p ? namesOfBits(p.features, abi.features) : null,
+    features: p ? namesOfBits(p.features, FEATURES) : null,
     featuresRaw: p ? hex(p.features) : null,
     offsets: p ? (p.offsets as unknown as FactValue) : null,
     mapping: r.mapping ? (r.mapping as unknown as FactValue) : null,
@@ -206,7 +192,7 @@ export const ringSetupProbe: ProbeSpec = {
 
     // Accepted: note every fallback the ladder had to take.
     const warnings: Array<{ reason: ReasonCode; text: string }> = [];
-    const coop = abi.setupFlags.COOP_TASKRUN ?? 0;
+    const coop = bitOf(SETUP_FLAGS, 'COOP_TASKRUN') ?? 0;
     for (const [kind, r] of [['send', send], ['recv', recv]] as const) {
       const flags = r.params?.flags ?? 0;
       if (coop !== 0 && (flags & coop) === 0 && r.attempts.some((a) => (a.flags & coop) !== 0 && a.res < 0)) {
@@ -223,7 +209,7 @@ export const ringSetupProbe: ProbeSpec = {
       warnings.push({ reason: 'POOL_TRUNCATED', text: `receive ring: ${poolTakenText(pool)}` });
     }
     const describeRing = (r: RingLadderResult): string =>
-      `${r.params?.sqEntries ?? '?'} entries ${namesOfBits(r.params?.flags ?? 0, abi.setupFlags).join('|') || 'no flags'}`;
+      `${r.params?.sqEntries ?? '?'} entries ${namesOfBits(r.params?.flags ?? 0, SETUP_FLAGS).join('|') || 'no flags'}`;
     const accepted = `send ${describeRing(send)}, recv ${describeRing(recv)}`;
     if (warnings.length === 0) {
       return probeResult(spec, { status: 'pass', summary: `first attempt accepted: ${accepted}`, facts, attempts });

@@ -1,5 +1,6 @@
 // Probe `setup-flags`: io_uring_setup with each setup flag alone (and with its companion where the kernel needs one).
 import { errnoName } from '../errno.js';
+import { bitOf, SETUP_FLAGS } from '../kernel-abi.js';
 import { loadAddon, type SetupFlagResult } from '../native.js';
 import type { FactValue, ProbeResult } from '../types.js';
 import { hex, probeResult } from './result.js';
@@ -91,12 +92,11 @@ export const setupFlagsProbe: ProbeSpec = {
   async run(): Promise<ProbeResult> {
     const spec = setupFlagsProbe;
     const addon = loadAddon();
-    const table = addon.abi().setupFlags;
     const flags: Record<string, SetupFlagFacts> = {};
     const accepted: string[] = [];
     const refused: string[] = [];
     for (const name of TRIED_FLAGS) {
-      const bit = table[name];
+      const bit = bitOf(SETUP_FLAGS, name);
       if (bit === undefined) {
         flags[name] = { accepted: null, errno: null, note: 'not in our ABI header' };
         continue;
@@ -117,7 +117,7 @@ export const setupFlagsProbe: ProbeSpec = {
         refusedWith = withMemory.res < 0 ? errnoName(withMemory.res) : 'NOP failed';
       }
       const companion = COMPANION[name];
-      const companionBit = companion ? table[companion] : undefined;
+      const companionBit = companion ? bitOf(SETUP_FLAGS, companion) : undefined;
       if (alone.res < 0 && companion && companionBit !== undefined) {
         const together = await addon.trySetupFlags({ flags: bit | companionBit, entries: ENTRIES });
         entry.withCompanion = { flags: [name, companion], ...outcome(together) };
