@@ -9,7 +9,7 @@ import { collectHostInfo, toolInfo } from './host.js';
 import { probesFor } from './probes/index.js';
 import { killedProbeReason } from './probes/reasons.js';
 import { remediationInContext } from './probes/remediation.js';
-import { dependencySkip, probeResult, runProbe } from './probes/result.js';
+import { dependencySkip, probeResult, runProbe, type ProbeDeathFacts } from './probes/result.js';
 import type { CheckOptions, ProbeSpec } from './probes/spec.js';
 import { probeChildCommand } from './runtime.js';
 import { SEED_FINDINGS } from './seed/findings.js';
@@ -184,7 +184,7 @@ function runChild(specs: ProbeSpec[], options: CheckOptions, soFar: ProbeResult[
 /** The failure result of the probe that was running (or about to run) when its child ended badly. */
 function deathResult(spec: ProbeSpec, outcome: ChildOutcome, options: CheckOptions, results: Map<string, ProbeResult>): ProbeResult {
   const stderr = outcome.stderr.trim();
-  const facts: Record<string, string | number | boolean | null | string[]> = {
+  const facts: ProbeDeathFacts = {
     signal: outcome.signal,
     exitCode: outcome.exitCode,
   };
