@@ -38,26 +38,32 @@ struct MemGuard {
   ~MemGuard() { uring::UnmapRings(&mem); }
 };
 
+// Write one NOP SQE through the mapping `v` and publish it (release on the tail, as in ring.cc).
+// 0, or -EBUSY when the SQ is full.
+int PushNop(const RingMemory& v, uint64_t userData) {
+  uint32_t head = __atomic_load_n(v.sqHead, __ATOMIC_ACQUIRE);
+  uint32_t tail = __atomic_load_n(v.sqTail, __ATOMIC_RELAXED);
+  if (tail - head >= *v.sqRingEntries) return -EBUSY;
+  uint32_t idx = tail & *v.sqRingMask;
+  abi::io_uring_sqe* sqe = &v.sqes[idx];
+  memset(sqe, 0, sizeof(*sqe));
+  sqe->opcode = abi::OP_NOP;
+  sqe->fd = -1;
+  sqe->user_data = userData;
+  if (v.sqArray) v.sqArray[idx] = idx;
+  __atomic_store_n(v.sqTail, tail + 1, __ATOMIC_RELEASE);
+  return 0;
+}
+
 // Put one NOP into the SQ through `submitView`, submit it, and look for its CQE through
 // `reapView` (the two may be different mappings of the same ring).
 void RawNop(int fd, const abi::io_uring_params& p, const RingMemory& submitView, const RingMemory& reapView,
             uint64_t userData, int timeoutMs, NopOutcome* out) {
   out->hasCqeRes = false;
-  // Acquire/release as in the rings: see ring.cc.
-  uint32_t head = __atomic_load_n(submitView.sqHead, __ATOMIC_ACQUIRE);
-  uint32_t tail = __atomic_load_n(submitView.sqTail, __ATOMIC_RELAXED);
-  if (tail - head >= *submitView.sqRingEntries) {
-    out->enterRes = -EBUSY;
+  if (int r = PushNop(submitView, userData); r < 0) {
+    out->enterRes = r;
     return;
   }
-  uint32_t idx = tail & *submitView.sqRingMask;
-  abi::io_uring_sqe* sqe = &submitView.sqes[idx];
-  memset(sqe, 0, sizeof(*sqe));
-  sqe->opcode = abi::OP_NOP;
-  sqe->fd = -1;
-  sqe->user_data = userData;
-  if (submitView.sqArray) submitView.sqArray[idx] = idx;
-  __atomic_store_n(submitView.sqTail, tail + 1, __ATOMIC_RELEASE);
   // SQPOLL: the kernel's SQ thread submits; wake it in case it went idle (io_uring_enter itself
   // then only reports to_submit and waits).
   if (p.flags & abi::SETUP_SQPOLL) sys::IoUringEnter(fd, 0, 0, abi::ENTER_SQ_WAKEUP, nullptr, 0);
@@ -169,20 +175,10 @@ void NopThroughViews(const RingView& submit, const char* name, const RingMemory&
   out->submittedThrough = name;
   out->userData = userData;
   const RingMemory& v = submit.mem;
-  uint32_t head = __atomic_load_n(v.sqHead, __ATOMIC_ACQUIRE);
-  uint32_t tail = __atomic_load_n(v.sqTail, __ATOMIC_RELAXED);
-  if (tail - head >= *v.sqRingEntries) {
-    out->enterRes = -EBUSY;
+  if (int r = PushNop(v, userData); r < 0) {
+    out->enterRes = r;
     return;
   }
-  uint32_t idx = tail & *v.sqRingMask;
-  abi::io_uring_sqe* sqe = &v.sqes[idx];
-  memset(sqe, 0, sizeof(*sqe));
-  sqe->opcode = abi::OP_NOP;
-  sqe->fd = -1;
-  sqe->user_data = userData;
-  if (v.sqArray) v.sqArray[idx] = idx;
-  __atomic_store_n(v.sqTail, tail + 1, __ATOMIC_RELEASE);
   out->enterRes = uring::EnterBounded(submit.fd, submit.params.features, submit.params.flags, 1, 1, timeoutMs, false);
   if (out->enterRes < 0) return;
   out->viaSeparate = PeekCqe(separate);

@@ -15,26 +15,14 @@ import {
   type KernelNote,
   type SeedFindingEntry,
 } from '../explain/catalog.js';
+import { wrapAfter } from '../report/human.js';
 import { UsageError } from '../usage-error.js';
 import { useColor } from './output.js';
 import type { CliCommand, CommandIo } from './index.js';
 
 /** Wrap `text` to `width`, the first line after `head`, the rest indented by head's width. */
 function wrap(head: string, text: string, width: number): string {
-  const indent = ' '.repeat(head.length);
-  const room = Math.max(30, width - head.length);
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line !== '' && line.length + 1 + word.length > room) {
-      lines.push(line);
-      line = word;
-    } else {
-      line = line === '' ? word : `${line} ${word}`;
-    }
-  }
-  lines.push(line);
-  return lines.map((l, i) => (i === 0 ? head : indent) + l).join('\n');
+  return wrapAfter(head, text, width).join('\n');
 }
 
 function kernelText(k: KernelNote): string {

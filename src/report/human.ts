@@ -144,8 +144,8 @@ export function contextLines(ctx: Report['context']): string[] {
   return lines;
 }
 
-/** Wrap `text` to `width`: the first line after `head`, the rest indented as far. */
-function wrapAfter(head: string, text: string, width: number): string[] {
+/** Wrap `text` to `width`: the first line after `head`, the rest indented as far (also for `explain`). */
+export function wrapAfter(head: string, text: string, width: number): string[] {
   const room = Math.max(30, width - head.length);
   const lines: string[] = [];
   let line = '';
