@@ -113,7 +113,9 @@ describe('check --json --no-bench on this host', () => {
       assert.ok(key in env.facts, key);
     }
     assert.equal(env.facts.seccompMode, 0);
-    assert.ok((env.facts.capabilities as string[]).includes('CAP_SYS_ADMIN'));
+    // root has CAP_SYS_ADMIN; another user has what its process holds (usually nothing)
+    if (process.getuid?.() === 0) assert.ok((env.facts.capabilities as string[]).includes('CAP_SYS_ADMIN'));
+    else assert.ok(Array.isArray(env.facts.capabilities));
   });
 });
 
