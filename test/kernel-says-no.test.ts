@@ -548,6 +548,17 @@ describe('the CLI when the kernel says no (seccomp)', () => {
     });
     const ringSetup = probeById(run.report, 'ring-setup');
     assert.match(ringSetup.summary, /kernel took 32 of 64 pooled RECVMSG/);
+    assert.ok((ringSetup.facts.fallbacks as string[]).includes('POOL_TRUNCATED'), 'the truncated pool is named as a fallback');
+  });
+
+  it('IORING_REGISTER_PROBE refused (EINVAL, as before 5.6): opcodes warns PROBE_UNSUPPORTED, the gate cannot answer op: requirements', () => {
+    const run = runCheckJson({ seccomp: ['--register-errno', '8=EINVAL'] }, ['--require', 'op:SEND_ZC']);
+    const opcodes = probeById(run.report, 'opcodes');
+    assert.equal(opcodes.status, 'warn', opcodes.summary);
+    assert.equal(opcodes.reason, 'PROBE_UNSUPPORTED');
+    assert.equal(opcodes.facts.probe, 'EINVAL');
+    assert.match(run.report.gate?.unmet[0]?.have ?? '', /IORING_REGISTER_PROBE refused \(EINVAL\)/);
+    assertExit(run, 2);
   });
 
   it('--require NO_MMAP is met on 6.18 (tried with ring memory), and unmet when the kernel refuses the flag', () => {
