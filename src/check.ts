@@ -42,21 +42,37 @@ interface ChildOutcome {
  * its kernel code makes into, so that after a seccomp kill the parent can say which syscall it was.
  */
 class Breadcrumb {
-  private readonly dir = mkdtempSync(join(tmpdir(), 'uring-probe-'));
-  private readonly path = join(this.dir, 'breadcrumb');
-  fd: number;
+  private constructor(private readonly dir: string, private readonly path: string, readonly fd: number) {}
 
-  constructor() {
-    writeFileSync(this.path, Buffer.alloc(4096), { mode: 0o600 });
-    this.fd = openSync(this.path, 'r+');
+  /** A new page in a private temporary directory; null when none can be made (then kills are named without the syscall). */
+  static open(): Breadcrumb | null {
+    let dir: string | null = null;
+    try {
+      dir = mkdtempSync(join(tmpdir(), 'uring-probe-'));
+      const path = join(dir, 'breadcrumb');
+      writeFileSync(path, Buffer.alloc(4096), { mode: 0o600 });
+      return new Breadcrumb(dir, path, openSync(path, 'r+'));
+    } catch {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      return null;
+    }
   }
 
   reset(): void {
-    writeFileSync(this.path, Buffer.alloc(4096));
+    try {
+      writeFileSync(this.path, Buffer.alloc(4096));
+    } catch {
+      /* a stale page only costs the syscall's name */
+    }
   }
 
   read(): { lastSyscall: string | null; threadKilled: boolean } {
-    const page = readFileSync(this.path);
+    let page: Buffer;
+    try {
+      page = readFileSync(this.path);
+    } catch {
+      return { lastSyscall: null, threadKilled: false };
+    }
     if (page.length < 16 || page.readUInt32LE(0) !== BREADCRUMB_MAGIC) return { lastSyscall: null, threadKilled: false };
     const nr = page.readInt32LE(4);
     return { lastSyscall: nr < 0 ? null : syscallName(nr), threadKilled: page.readUInt32LE(12) === 1 };
@@ -85,7 +101,7 @@ function timeoutOf(spec: ProbeSpec | undefined, options: CheckOptions): number {
 }
 
 /** Run `specs` in order in one child; resolves when it exits (normally, by a signal, or killed at a time bound). */
-function runChild(specs: ProbeSpec[], options: CheckOptions, soFar: ProbeResult[], crumb: Breadcrumb): Promise<ChildOutcome> {
+function runChild(specs: ProbeSpec[], options: CheckOptions, soFar: ProbeResult[], crumb: Breadcrumb | null): Promise<ChildOutcome> {
   return new Promise((resolve) => {
     const outcome: ChildOutcome = {
       results: [],
@@ -102,10 +118,10 @@ function runChild(specs: ProbeSpec[], options: CheckOptions, soFar: ProbeResult[
       lastSyscall: null,
       threadKilled: false,
     };
-    crumb.reset();
+    crumb?.reset();
     const byId = new Map(specs.map((s) => [s.id, s]));
     const childCommand = probeChildCommand(); // node dist/src/child/probe-child.js, or the single executable
-    const child = spawn(childCommand.command, childCommand.args, { stdio: ['pipe', 'pipe', 'pipe', crumb.fd] }) as ChildProcessWithoutNullStreams;
+    const child = spawn(childCommand.command, childCommand.args, { stdio: ['pipe', 'pipe', 'pipe', crumb ? crumb.fd : 'ignore'] }) as ChildProcessWithoutNullStreams;
     let timer: NodeJS.Timeout | null = null;
     const arm = (ms: number): void => {
       if (timer) clearTimeout(timer);
@@ -170,7 +186,7 @@ function runChild(specs: ProbeSpec[], options: CheckOptions, soFar: ProbeResult[
       if (buffered) handle(buffered);
       outcome.exitCode = code;
       outcome.signal = signal;
-      if (signal) Object.assign(outcome, crumb.read());
+      if (signal && crumb) Object.assign(outcome, crumb.read());
       resolve(outcome);
     });
     child.stdin.on('error', () => {
@@ -237,7 +253,7 @@ async function runKernelProbes(
   specs: ProbeSpec[],
   options: CheckOptions,
   results: Map<string, ProbeResult>,
-  crumb: Breadcrumb,
+  crumb: Breadcrumb | null,
 ): Promise<void> {
   let remaining = [...specs];
   while (remaining.length > 0) {
@@ -266,11 +282,11 @@ export async function runCheck(options: CheckOptions, context?: ContextReport): 
   const started = performance.now();
   const specs = probesFor(options);
   const results = new Map<string, ProbeResult>();
-  const crumb = new Breadcrumb();
+  const crumb = Breadcrumb.open();
   try {
     await runAll(specs, options, results, crumb);
   } finally {
-    crumb.dispose();
+    crumb?.dispose();
   }
   const probes = specs.map((s) => results.get(s.id)!);
   const verdict = computeVerdict(probes);
@@ -288,7 +304,7 @@ export async function runCheck(options: CheckOptions, context?: ContextReport): 
   };
 }
 
-async function runAll(specs: ProbeSpec[], options: CheckOptions, results: Map<string, ProbeResult>, crumb: Breadcrumb): Promise<void> {
+async function runAll(specs: ProbeSpec[], options: CheckOptions, results: Map<string, ProbeResult>, crumb: Breadcrumb | null): Promise<void> {
   for (let i = 0; i < specs.length; ) {
     const spec = specs[i]!;
     if (!spec.kernel) {

@@ -293,3 +293,13 @@ describe('check, stdout that cannot be written', () => {
     }
   });
 });
+
+describe('check without a writable temporary directory', () => {
+  it('still reports every probe (the breadcrumb page is optional: a kill is then named without its syscall)', () => {
+    const r = cli(['check', '--json', '--no-bench'], { TMPDIR: '/nonexistent/uring-probe-tmp' });
+    assert.ok(r.status !== null && [0, 1, 2, 3].includes(r.status), `exit ${r.status}: ${r.stderr}`);
+    const report = JSON.parse(r.stdout) as Report;
+    assert.deepEqual(report.probes.map((p) => p.id), NO_BENCH_IDS);
+    assert.equal(report.probes.find((p) => p.id === 'ring-setup')!.status, 'pass');
+  });
+});
