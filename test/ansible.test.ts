@@ -61,6 +61,7 @@ function playbook(dir: string, vars: Record<string, unknown>): Play {
       ...process.env,
       ANSIBLE_NOCOLOR: '1',
       ANSIBLE_LOCAL_TEMP: join(dir, '.ansible-tmp'),
+      ANSIBLE_REMOTE_TEMP: join(dir, '.ansible-remote-tmp'), // not under $HOME, which may be read-only or absent
       ANSIBLE_HOME: join(dir, '.ansible'),
       // for the tarball run: npm from the file alone, no network, nothing left in ~/.npm
       npm_config_cache: join(dir, '.npm'),

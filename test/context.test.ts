@@ -403,7 +403,7 @@ describe('on a current Node LTS (its libuv makes an io_uring at start-up)', {
     assert.equal(report.probes.length, runCheckJson().report.probes.length, 'every probe is in the report');
   });
 
-  it('and an EPERM profile with --user: the Node child keeps its own ring, the kernel thread is refused', () => {
+  it('and an EPERM profile with --user: the Node child keeps its own ring, the kernel thread is refused', { skip: isRoot ? false : '--user needs root' }, () => {
     const run = spawnSync(NODE_LTS, [CLI_PATH, 'check', '--json', '--no-bench', '--user', 'nobody', '--seccomp-profile', join(PROFILES, 'base-allow.json')], {
       encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL', cwd: ROOT,
     });

@@ -7,7 +7,7 @@ import { describeRun, probeById, runCheckHuman, runCheckJson } from './helpers/l
 const NEW_NETNS = ['unshare', '--net', '--'];
 const NEW_NETNS_LO_UP = ['unshare', '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"'];
 
-describe('the CLI in a new network namespace', () => {
+describe('the CLI in a new network namespace', { skip: process.getuid?.() === 0 ? false : 'unshare --net needs root' }, () => {
   it('lo is down in a new namespace (the precondition of the next test)', () => {
     const run = spawnSync('unshare', ['--net', '--', 'ip', '-o', 'link', 'show', 'lo'], { encoding: 'utf8' });
     assert.equal(run.status, 0, run.stderr);

@@ -34,7 +34,13 @@ function idOf(flag: '-u' | '-g', user: string): string {
 
 describe(
   'kernel.io_uring_disabled and kernel.io_uring_group',
-  { skip: sysctlsPresent ? false : 'kernel.io_uring_disabled does not exist on this kernel (< 6.6)' },
+  {
+    skip: !sysctlsPresent
+      ? 'kernel.io_uring_disabled does not exist on this kernel (< 6.6)'
+      : process.getuid?.() !== 0
+        ? 'writing kernel.io_uring_disabled and kernel.io_uring_group needs root'
+        : false,
+  },
   () => {
     let original: IoUringSysctls | null = null;
     let nobodyUid = '';
