@@ -15,16 +15,18 @@ namespace breadcrumb {
 struct Page {
   uint32_t magic;                  // kMagic once attached
   std::atomic<int32_t> lastSyscall;  // syscall number of the latest wrapper call (-1 none)
-  std::atomic<uint32_t> calls;       // how many wrapper calls were recorded
+  std::atomic<uint32_t> calls;       // reserved (kept for the page layout the parent reads)
   std::atomic<uint32_t> threadKilled; // 1: the run-context thread died without finishing (SECCOMP KILL_THREAD)
 };
 constexpr uint32_t kMagic = 0x75726e67;  // 'urng'
 
 extern Page* gPage;
 
+// Called before every wrapped syscall, the bench's hot loops included: store only when the number
+// changes, so two threads looping on io_uring_enter only read the shared line (no RMW, no bouncing).
 inline void Note(long nr) {
-  gPage->lastSyscall.store(static_cast<int32_t>(nr), std::memory_order_relaxed);
-  gPage->calls.fetch_add(1, std::memory_order_relaxed);
+  const int32_t n = static_cast<int32_t>(nr);
+  if (gPage->lastSyscall.load(std::memory_order_relaxed) != n) gPage->lastSyscall.store(n, std::memory_order_relaxed);
 }
 
 // Map `fd` (at least 4096 bytes, shared) as the page. 0 or -errno.
