@@ -32,6 +32,17 @@ struct FdGuard {
   FdGuard& operator=(const FdGuard&) = delete;
 };
 
+// Unmaps an anonymous mapping of ours at scope exit (nothing when p is null).
+struct MapGuard {
+  void* p;
+  size_t n;
+  ~MapGuard() {
+    if (p) sys::Munmap(p, n);
+  }
+  MapGuard(const MapGuard&) = delete;
+  MapGuard& operator=(const MapGuard&) = delete;
+};
+
 // Unmaps ring memory at scope exit.
 struct MemGuard {
   RingMemory mem;
@@ -352,11 +363,7 @@ void MultishotRecvmsg(int timeoutMs, MultishotOutput* out) {
     out->res = r;
     return;
   }
-  struct Unmap {
-    void* p;
-    size_t n;
-    ~Unmap() { sys::Munmap(p, n); }
-  } unmapPbuf{ringMem, ringBytes + bufBytes};
+  MapGuard unmapPbuf{ringMem, ringBytes + bufBytes};
   bufMem = static_cast<uint8_t*>(ringMem) + ringBytes;
   abi::io_uring_buf* bufs = static_cast<abi::io_uring_buf*>(ringMem);
   for (uint32_t i = 0; i < kBufCount; i++) {
@@ -534,13 +541,7 @@ void TrySetupFlags(uint32_t flags, uint32_t entries, uint32_t cqEntries, bool us
     p.cq_off.user_addr = reinterpret_cast<uint64_t>(mem);
     p.sq_off.user_addr = reinterpret_cast<uint64_t>(static_cast<uint8_t*>(mem) + ringsBytes);
   }
-  struct Unmap {
-    void* p;
-    size_t n;
-    ~Unmap() {
-      if (p) sys::Munmap(p, n);
-    }
-  } unmapMem{mem, ringsBytes + sqesBytes};
+  MapGuard unmapMem{mem, ringsBytes + sqesBytes};
 
   int fd = sys::IoUringSetup(entries, &p);
   if (fd < 0) {
@@ -614,11 +615,7 @@ void ParamsLayout(int probeRoom, ParamsLayoutOutput* out) {
     out->res = r;
     return;
   }
-  struct Unmap {
-    void* p;
-    size_t n;
-    ~Unmap() { sys::Munmap(p, n); }
-  } unmap{base, 2 * page};
+  MapGuard unmap{base, 2 * page};
   uint8_t* limit = static_cast<uint8_t*>(base) + page;  // the first inaccessible byte
   r = sys::Mprotect(limit, page, PROT_NONE);
   if (r < 0) {
