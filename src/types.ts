@@ -46,6 +46,7 @@ export type ReasonCode =
   | 'SEED_LAYOUT'          // the seed's declared structs are smaller than what the kernel copies (its params: 112 of 120 bytes)
   | 'BELOW_MIN_PPS'
   | 'BELOW_MIN_RATIO'
+  | 'THROUGHPUT_INCONCLUSIVE' // the measured interval straddles --min-pps / --min-ratio (a warn; unmet only with --strict)
   // the probe itself could not run: verdict unknown
   | 'PROBE_KILLED'         // the probe process died of a signal (named in facts.signal)
   | 'PROBE_TIMEOUT'        // the probe process did not answer in time and was killed
@@ -117,6 +118,8 @@ export interface GateOutcome {
   minPps: number | null;
   minRatio: number | null;
   unmet: Array<{ requirement: string; have: string }>;
+  /** throughput floors whose measured interval straddles them (unmet as well only with strict); absent in older reports */
+  inconclusive?: Array<{ requirement: string; have: string }>;
   passed: boolean;
 }
 

@@ -1,34 +1,90 @@
-// Tests of the `throughput` probe: it yields seed/syscall facts, gates on --min-pps / --min-ratio, and --no-bench drops it.
+// Tests of the `throughput` probe: interleaved seed/syscall slices, the ratio with its interval,
+// the floors (--min-pps / --min-ratio: below, inconclusive, pass), and --no-bench dropping it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { throughputProbe } from '../src/probes/throughput.js';
+import { levelsOf, median, medianInterval } from '../src/bench/interval.js';
+import { floorOutcome, throughputProbe, type ThroughputFacts } from '../src/probes/throughput.js';
 import { DEFAULT_CHECK_OPTIONS, type CheckOptions } from '../src/probes/spec.js';
 import type { ProbeResult } from '../src/types.js';
 
 async function runProbe(over: Partial<CheckOptions>): Promise<ProbeResult> {
-  const options: CheckOptions = { ...DEFAULT_CHECK_OPTIONS, benchDurationMs: 150, ...over };
+  const options: CheckOptions = { ...DEFAULT_CHECK_OPTIONS, benchDurationMs: 200, ...over };
   return throughputProbe.run({ options, results: new Map() });
 }
 
+describe('interval statistics', () => {
+  it('median of odd and even counts', () => {
+    assert.equal(median([3, 1, 2]), 2);
+    assert.equal(median([4, 1, 3, 2]), 2.5);
+    assert.ok(Number.isNaN(median([])));
+  });
+
+  it('the order-statistic interval of the median has the binomial coverage', () => {
+    const twelve = [12, 1, 11, 2, 10, 3, 9, 4, 8, 5, 7, 6];
+    const i = medianInterval(twelve);
+    // n = 12: [x(3), x(10)] covers with 1 - 2 P(Bin(12, 1/2) <= 2) = 0.961; [x(4), x(9)] only 0.854
+    assert.deepEqual([i.low, i.high, i.confidence, i.median], [3, 10, 0.961, 6.5]);
+    // n = 5: no interval reaches 95%; [min, max] covers 1 - 2/32 = 0.9375
+    assert.deepEqual(medianInterval([5, 4, 3, 2, 1]), { median: 3, low: 1, high: 5, confidence: 0.938 });
+    const one = medianInterval([7]);
+    assert.deepEqual([one.low, one.high], [7, 7]);
+  });
+
+  it('levels: one level for a spread, two for values in two clusters', () => {
+    assert.equal(levelsOf([200, 205, 210, 198, 202, 207]).length, 1);
+    const two = levelsOf([160, 162, 165, 215, 218, 220, 221]);
+    assert.deepEqual(two, [{ value: 162, count: 3 }, { value: 219, count: 4 }]);
+    // a lone outlier is not a level of its own
+    assert.equal(levelsOf([100, 101, 102, 103, 150]).length, 1);
+  });
+
+  it('floorOutcome: below only when the whole interval is under the floor', () => {
+    assert.equal(floorOutcome(0.8, 0.9, 0.7), 'pass');
+    assert.equal(floorOutcome(0.8, 0.9, 0.8), 'pass');
+    assert.equal(floorOutcome(0.8, 0.9, 0.85), 'inconclusive');
+    assert.equal(floorOutcome(0.8, 0.9, 0.9), 'inconclusive');
+    assert.equal(floorOutcome(0.8, 0.9, 0.95), 'below');
+  });
+});
+
 describe('throughput probe', () => {
-  it('measures the seed and the syscall baseline and names the best mode', async () => {
+  it('measures the seed and the syscall baseline in interleaved pairs and names the best mode', async () => {
     const r = await runProbe({});
     assert.equal(r.status, 'pass', r.summary);
     assert.equal(r.reason, null);
-    const f = r.facts;
+    const f = r.facts as unknown as Required<ThroughputFacts>;
     assert.ok(typeof f.seedPps === 'number' && f.seedPps > 0);
     assert.ok(typeof f.syscallPps === 'number' && f.syscallPps > 0);
-    assert.ok(typeof f.ratio === 'number' && Math.abs(f.ratio - f.seedPps / f.syscallPps) < 0.01);
-    assert.ok(typeof f.bestMode === 'string');
-    const modes = f.modes as Record<string, Record<string, unknown>>;
+    assert.equal(f.pairs, 4, '200 ms in 50 ms slices');
+    assert.equal(f.slices.length, f.pairs);
+    for (const s of f.slices) {
+      assert.ok(s.seedPps! > 0 && s.syscallPps! > 0);
+      assert.ok(Math.abs(s.ratio! - s.seedPps! / s.syscallPps!) < 0.002, 'each pair has its own ratio');
+    }
+    // the ratio is the median of the pairs' ratios and lies inside its interval
+    assert.equal(f.ratio, Math.round(median(f.slices.map((s) => s.ratio!)) * 1000) / 1000);
+    assert.ok(f.ratioLow! <= f.ratio! && f.ratio! <= f.ratioHigh!, `${f.ratioLow} <= ${f.ratio} <= ${f.ratioHigh}`);
+    assert.ok(f.seedPpsLow! <= f.seedPps! && f.seedPps! <= f.seedPpsHigh!);
+    assert.ok(f.intervalConfidence! > 0 && f.intervalConfidence! < 1);
+    assert.ok(f.seedLevels.length === 1 || f.seedLevels.length === 2);
+    assert.equal(f.seedLevels.reduce((n, l) => n + l.slices, 0), f.pairs);
+    assert.match(r.summary, /ratio \d\.\d\d, \d+% interval \d\.\d\d–\d\.\d\d over 4 interleaved pairs/);
+    // the seed and syscall mode facts add up their slices
+    const modes = f.modes;
     for (const m of ['seed', 'syscall', 'seed-batch', 'mmsg', 'multishot', 'gso']) assert.ok(modes[m], `facts for ${m}`);
     assert.equal(modes.seed?.corrupt, 0);
+    assert.ok(modes.seed!.received >= f.slices.length, 'every slice received');
+    assert.equal(f.minRatioOutcome, null);
+    assert.equal(f.minPpsOutcome, null);
+    assert.ok(typeof f.bestMode === 'string');
   });
 
-  it('--min-ratio 1000 makes it fail with BELOW_MIN_RATIO', async () => {
+  it('--min-ratio 1000 makes it fail with BELOW_MIN_RATIO, naming the interval', async () => {
     const r = await runProbe({ minRatio: 1000 });
     assert.equal(r.status, 'fail');
     assert.equal(r.reason, 'BELOW_MIN_RATIO');
+    assert.equal((r.facts as unknown as ThroughputFacts).minRatioOutcome, 'below');
+    assert.match(r.summary, /interval .* is below --min-ratio 1000/);
     assert.ok(r.remediation);
   });
 
@@ -36,6 +92,25 @@ describe('throughput probe', () => {
     const r = await runProbe({ minPps: 1e12 });
     assert.equal(r.status, 'fail');
     assert.equal(r.reason, 'BELOW_MIN_PPS');
+  });
+
+  it('a floor inside the measured interval is inconclusive: a warning, not a pass or a fail', async () => {
+    // Measure once, then ask for the floor at the middle of this host's own interval; on a
+    // second run the interval moves, so a few tries are allowed before the test gives up.
+    const first = (await runProbe({})).facts as unknown as ThroughputFacts;
+    let last: ProbeResult | null = null;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const probe = await runProbe({ minPps: first.seedPps });
+      last = probe;
+      const f = probe.facts as unknown as ThroughputFacts;
+      if (f.minPpsOutcome !== 'inconclusive') continue;
+      assert.equal(probe.status, 'warn');
+      assert.equal(probe.reason, 'THROUGHPUT_INCONCLUSIVE');
+      assert.match(probe.summary, /^inconclusive: seed .* straddles --min-pps/);
+      assert.ok(probe.remediation?.includes('--strict'));
+      return;
+    }
+    assert.fail(`the seed's own median never fell inside a later interval: ${last?.summary}`);
   });
 
   it('is left out with --no-bench and runs as a kernel probe within about three seconds', () => {

@@ -34,6 +34,7 @@ export function renderGateHuman(report: Report, color: boolean): string {
     `  required        ${asked.join(', ')}`,
   ];
   for (const u of g.unmet) lines.push(c.red(`  unmet           ${u.requirement}: have ${u.have}`));
+  if (!g.strict) for (const u of g.inconclusive ?? []) lines.push(c.yellow(`  inconclusive    ${u.requirement}: have ${u.have} (unmet only with --strict)`));
   lines.push('');
   lines.push(g.passed
     ? c.green(`GATE PASSED: verdict ${report.verdict}, exit ${report.exitCode}`)

@@ -329,6 +329,14 @@ const REASONS: Record<ReasonCode, ReasonInfo> = {
     kernel: [],
     kernelNote: 'Not a kernel version: compare ratios within one run; Tailscale chose GSO/GRO over io_uring (#2303).',
   },
+  THROUGHPUT_INCONCLUSIVE: {
+    title: 'the throughput figure\'s interval straddles --min-pps or --min-ratio',
+    meaning:
+      'The seed and syscall modes are measured in short interleaved slices and the figure is the median of the pairs, with an interval from them. When the floor lies inside that interval, the run shows neither that the host meets the floor nor that it misses it.',
+    when: 'throughput warns with it when `--min-pps` or `--min-ratio` (or a policy\'s minPps/minRatio) falls inside the interval. Verdict: degraded (exit 1); with `--strict` the gate counts it as unmet (exit 2).',
+    kernel: [],
+    kernelNote: 'Not a kernel version: the interval is as wide as the host is noisy; a floor set well below the host\'s usual figure is not inconclusive.',
+  },
   PROBE_KILLED: {
     title: 'the probe process died of a signal (verdict unknown)',
     meaning: 'The child process that runs the kernel probes was killed, so this check could not finish; the next probes run in a new child.',
@@ -501,8 +509,8 @@ const PROBE_INFO: Readonly<Record<string, ProbeInfo>> = {
     meaning: 'What the seed\'s rings are worth on this host: a short live loopback run (about 1.5 s) of the seed mode against the plain sendmsg/recvmsg baseline.',
     checks:
       'Received packets per second of both, their ratio and the best mode this kernel offers (a short look at seed-batch, mmsg, multishot and gso); corrupt datagrams fail it with DATA_MISMATCH. ' +
-      'With `--min-pps` or `--min-ratio` it fails below them (BELOW_MIN_PPS, BELOW_MIN_RATIO). `--no-bench` leaves it out.',
-    reasons: ['BELOW_MIN_PPS', 'BELOW_MIN_RATIO', 'DATA_MISMATCH', 'UNKNOWN'],
+      'The two modes alternate in short slices (seed, syscall, syscall, seed, ...) and the ratio is the median of the per-pair ratios, with an order-statistic interval. With `--min-pps` or `--min-ratio` it fails when the whole interval is below them (BELOW_MIN_PPS, BELOW_MIN_RATIO) and warns when the interval straddles them (THROUGHPUT_INCONCLUSIVE). `--no-bench` leaves it out.',
+    reasons: ['BELOW_MIN_PPS', 'BELOW_MIN_RATIO', 'THROUGHPUT_INCONCLUSIVE', 'DATA_MISMATCH', 'UNKNOWN'],
     kernel: [],
     kernelNote: 'Not a kernel version: the figures are per host and noisy; compare ratios within one run.',
     fix: 'Below a floor: see `uring-probe bench` for every mode on this host and what would help, or keep the syscall path here.',

@@ -4,6 +4,7 @@ import { EXIT } from '../types.js';
 import { computeVerdict } from '../verdict.js';
 import { hostCapabilities, type HostCapabilities, type Measured, type SetupFlagOutcome } from './host-capabilities.js';
 import { CAPABILITIES, parseRequirement, type Requirement } from './names.js';
+import { floorOutcome, type FloorOutcome } from '../probes/throughput.js';
 
 /** What a run is gated on: from --require/--min-pps/--min-ratio/--strict and/or a policy file. */
 export interface GatePolicy {
@@ -105,25 +106,43 @@ export function evaluateGate(report: Report, policy: GatePolicy): GateOutcome {
     const have = checkRequirement(req, caps);
     if (have !== null) unmet.push({ requirement: req.canonical, have });
   }
+  // A throughput floor is unmet when the measured interval lies below it, and inconclusive when the
+  // interval straddles it: that counts as unmet only with --strict.
+  const inconclusive: GateOutcome['unmet'] = [];
+  const floor = (requirement: string, outcome: FloorOutcome, have: string): void => {
+    if (outcome === 'below') unmet.push({ requirement, have });
+    else if (outcome === 'inconclusive') inconclusive.push({ requirement, have: `${have}: inconclusive` });
+  };
   if (policy.minPps !== null) {
     const t = caps.throughput;
-    if (!t.known) unmet.push({ requirement: `min-pps ${policy.minPps}`, have: `no throughput figure: ${t.why}` });
-    else if (t.value.seedPps === null) unmet.push({ requirement: `min-pps ${policy.minPps}`, have: 'the throughput probe has no seed-mode figure' });
-    else if (t.value.seedPps < policy.minPps) {
-      unmet.push({ requirement: `min-pps ${policy.minPps}`, have: `seed mode received ${formatPps(t.value.seedPps)}` });
+    const requirement = `min-pps ${policy.minPps}`;
+    if (!t.known) unmet.push({ requirement, have: `no throughput figure: ${t.why}` });
+    else if (t.value.seedPps === null) unmet.push({ requirement, have: 'the throughput probe has no seed-mode figure' });
+    else {
+      const { seedPps, seedPpsLow, seedPpsHigh } = t.value;
+      const low = seedPpsLow ?? seedPps;
+      const high = seedPpsHigh ?? seedPps;
+      const range = low === high ? '' : ` (interval ${formatPps(low)} to ${formatPps(high)})`;
+      floor(requirement, floorOutcome(low, high, policy.minPps), `seed mode received ${formatPps(seedPps)}${range}`);
     }
   }
   if (policy.minRatio !== null) {
     const t = caps.throughput;
-    if (!t.known) unmet.push({ requirement: `min-ratio ${policy.minRatio}`, have: `no throughput figure: ${t.why}` });
-    else if (t.value.ratio === null) unmet.push({ requirement: `min-ratio ${policy.minRatio}`, have: 'the throughput probe has no seed/syscall ratio' });
-    else if (t.value.ratio < policy.minRatio) {
+    const requirement = `min-ratio ${policy.minRatio}`;
+    if (!t.known) unmet.push({ requirement, have: `no throughput figure: ${t.why}` });
+    else if (t.value.ratio === null) unmet.push({ requirement, have: 'the throughput probe has no seed/syscall ratio' });
+    else {
+      const { ratio, ratioLow, ratioHigh } = t.value;
+      const low = ratioLow ?? ratio;
+      const high = ratioHigh ?? ratio;
+      const range = low === high ? '' : `, interval ${low.toFixed(2)} to ${high.toFixed(2)}`;
       const parts = [t.value.seedPps, t.value.syscallPps].every((x) => x !== null)
-        ? ` (seed ${formatPps(t.value.seedPps!)}, syscall ${formatPps(t.value.syscallPps!)})`
-        : '';
-      unmet.push({ requirement: `min-ratio ${policy.minRatio}`, have: `seed/syscall ratio ${t.value.ratio.toFixed(2)}${parts}` });
+        ? ` (seed ${formatPps(t.value.seedPps!)}, syscall ${formatPps(t.value.syscallPps!)}${range})`
+        : range ? ` (${range.slice(2)})` : '';
+      floor(requirement, floorOutcome(low, high, policy.minRatio), `seed/syscall ratio ${ratio.toFixed(2)}${parts}`);
     }
   }
+  if (policy.strict) unmet.push(...inconclusive);
   if (policy.strict && ungatedVerdict(report) === 'degraded') {
     unmet.push({ requirement: 'strict', have: `verdict degraded: ${degradedBecause(report)}` });
   }
@@ -133,17 +152,21 @@ export function evaluateGate(report: Report, policy: GatePolicy): GateOutcome {
     minPps: policy.minPps,
     minRatio: policy.minRatio,
     unmet,
+    inconclusive,
     passed: unmet.length === 0,
   };
 }
 
 /**
  * The report with `gate` set. An unmet gate makes the verdict incompatible (exit 2) whatever it
- * was; a passed gate leaves the probes' verdict (a report gated before is re-judged from its probes).
+ * was; a passed gate leaves the probes' verdict (a report gated before is re-judged from its
+ * probes), except that an inconclusive throughput floor makes a compatible report degraded, as the
+ * throughput probe's own warning does in `check`.
  */
 export function applyGate(report: Report, outcome: GateOutcome): Report {
   const base = ungatedVerdict(report);
-  const verdict: Verdict = outcome.passed ? base : 'incompatible';
+  const inconclusive = (outcome.inconclusive ?? []).length > 0;
+  const verdict: Verdict = !outcome.passed ? 'incompatible' : inconclusive && base === 'compatible' ? 'degraded' : base;
   return { ...report, verdict, exitCode: EXIT[verdict], gate: outcome };
 }
 

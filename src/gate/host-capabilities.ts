@@ -17,8 +17,13 @@ export interface ThroughputFigures {
   seedPps: number | null;
   /** received packets/s with plain sendmsg/recvmsg (mode `syscall`) */
   syscallPps: number | null;
-  /** seedPps / syscallPps */
+  /** seedPps / syscallPps (the median of the interleaved pairs' ratios) */
   ratio: number | null;
+  /** the intervals the probe measured; a report from before the interleaved measurement gives the figure itself as both ends */
+  seedPpsLow: number | null;
+  seedPpsHigh: number | null;
+  ratioLow: number | null;
+  ratioHigh: number | null;
   bestMode: string | null;
   /** received packets/s per mode, where measured */
   modes: Record<string, number>;
@@ -99,7 +104,21 @@ function throughputOf(probe: ProbeResult | undefined, probes: ReadonlyMap<string
   }
   if (f.seedPps !== null) modes['seed'] = f.seedPps;
   if (f.syscallPps !== null) modes['syscall'] = f.syscallPps;
-  return { known: true, value: { seedPps: f.seedPps, syscallPps: f.syscallPps, ratio: f.ratio, bestMode: f.bestMode, modes } };
+  const num = (x: unknown, fallback: number | null): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : fallback);
+  return {
+    known: true,
+    value: {
+      seedPps: f.seedPps,
+      syscallPps: f.syscallPps,
+      ratio: f.ratio,
+      seedPpsLow: num(f.seedPpsLow, f.seedPps),
+      seedPpsHigh: num(f.seedPpsHigh, f.seedPps),
+      ratioLow: num(f.ratioLow, f.ratio),
+      ratioHigh: num(f.ratioHigh, f.ratio),
+      bestMode: f.bestMode,
+      modes,
+    },
+  };
 }
 
 /** Normalise what a report says about its host. Never throws on odd facts: unknown shapes become "not measured". */

@@ -1,5 +1,6 @@
 // Probe `throughput`: a short live loopback run of the seed's rings against plain syscalls, the ratio, and the best mode.
 import { benchEngine, type BenchMode, type EngineRun } from '../bench/engine.js';
+import { levelsOf, median, medianInterval } from '../bench/interval.js';
 import { derive, runError } from '../bench/runner.js';
 import { errnoName } from '../errno.js';
 import type { FactValue, Facts, ProbeResult } from '../types.js';
@@ -32,23 +33,67 @@ export type ThroughputModeFacts = {
   error: string | null;
 };
 
+/** One interleaved pair of slices: the seed's rings and the syscall baseline, back to back. */
+export type ThroughputSliceFacts = {
+  /** received packets/s in the seed's slice, then in the syscall slice (null: that slice failed) */
+  seedPps: number | null;
+  syscallPps: number | null;
+  /** seedPps / syscallPps of this pair, 3 decimals */
+  ratio: number | null;
+};
+
 /** Facts of the `throughput` probe. */
 export type ThroughputFacts = {
+  // The fields marked optional are absent in reports made before the interleaved measurement (one
+  // block per mode); this version always writes them.
   /** datagram size, bytes */
   size: number;
+  /** measured time per mode: the sum of its slices, ms */
   durationMs: number;
-  /** received packets/s through the seed's rings (null: the run failed) */
+  /** length of one slice, ms; the two modes alternate slice by slice (seed, syscall, syscall, seed, ...) */
+  sliceMs?: number;
+  /** interleaved pairs measured */
+  pairs?: number;
+  /** received packets/s through the seed's rings: the median of its slices (null: the run failed) */
   seedPps: number | null;
-  /** received packets/s with sendmsg/recvmsg */
+  /** interval of the seed's median (see intervalConfidence) */
+  seedPpsLow?: number | null;
+  seedPpsHigh?: number | null;
+  /** received packets/s with sendmsg/recvmsg: the median of its slices */
   syscallPps: number | null;
-  /** seedPps / syscallPps, 3 decimals */
+  /** the median of the per-pair seed/syscall ratios, 3 decimals */
   ratio: number | null;
+  /** interval of that median from the pairs (order statistics, no distribution assumed) */
+  ratioLow?: number | null;
+  ratioHigh?: number | null;
+  /** how often such an interval covers the true median (e.g. 0.961 for 12 pairs) */
+  intervalConfidence?: number | null;
+  /**
+   * The levels the seed's slice rates sat at: one entry, or two when they split into two states
+   * (a gap of 10% or more with two slices or more on each side); pps is each level's median.
+   */
+  seedLevels?: Array<{ pps: number; slices: number }>;
+  /** 'pass', 'below' or 'inconclusive' (the interval straddles the floor) for --min-pps / --min-ratio; null without one */
+  minPpsOutcome?: FloorOutcome | null;
+  minRatioOutcome?: FloorOutcome | null;
   bestMode: string | null;
   bestPps: number | null;
   minPps: number | null;
   minRatio: number | null;
+  slices?: ThroughputSliceFacts[];
+  /** each mode's runs summed (seed and syscall: all their slices; the others: one short survey run) */
   modes: Record<string, ThroughputModeFacts>;
 };
+
+/** Where a measured interval lies against a floor. */
+export type FloorOutcome = 'pass' | 'below' | 'inconclusive';
+
+/** pass when the whole interval is at or above the floor, below when all of it is under, else inconclusive. */
+export function floorOutcome(low: number, high: number, floor: number): FloorOutcome {
+  if (low >= floor) return 'pass';
+  if (high < floor) return 'below';
+  return 'inconclusive';
+}
 
 function modeFacts(run: EngineRun): ThroughputModeFacts {
   const d = derive(run);
@@ -69,8 +114,73 @@ function modeFacts(run: EngineRun): ThroughputModeFacts {
   };
 }
 
+/** Facts of a survey mode the probe had no time left for. */
+function notMeasured(why: string): ThroughputModeFacts {
+  return {
+    durationMs: 0,
+    rxPps: 0,
+    txPps: 0,
+    gbps: 0,
+    sent: 0,
+    received: 0,
+    drops: 0,
+    rcvbufErrors: null,
+    corrupt: 0,
+    senderCpuMsPerM: 0,
+    receiverCpuMsPerM: 0,
+    skipped: why,
+    error: null,
+  };
+}
+
 function kpps(v: number): string {
   return v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : `${Math.round(v / 1000)}k`;
+}
+
+/** Several runs of one mode as one: counts and times summed, the first failure kept. */
+export function sumRuns(runs: readonly EngineRun[]): EngineRun {
+  const first = runs[0]!;
+  const failed = runs.find((r) => r.res !== 0 || r.skipped);
+  const add = (key: keyof EngineRun): number => runs.reduce((sum, r) => sum + (r[key] as number), 0);
+  const nullable = (key: 'rcvbufErrors' | 'inErrors'): number | null =>
+    runs.some((r) => r[key] === null) ? null : runs.reduce((sum, r) => sum + (r[key] as number), 0);
+  return {
+    ...first,
+    res: failed?.res ?? 0,
+    stage: failed?.stage ?? first.stage,
+    skipped: failed?.skipped ?? null,
+    sent: add('sent'),
+    received: add('received'),
+    corrupt: add('corrupt'),
+    bytesReceived: add('bytesReceived'),
+    sendErrors: add('sendErrors'),
+    sendErrno: runs.find((r) => r.sendErrno !== 0)?.sendErrno ?? 0,
+    rcvbufErrors: nullable('rcvbufErrors'),
+    inErrors: nullable('inErrors'),
+    senderElapsedUs: add('senderElapsedUs'),
+    receiveElapsedUs: add('receiveElapsedUs'),
+    senderCpuUs: add('senderCpuUs'),
+    receiverCpuUs: add('receiverCpuUs'),
+  };
+}
+
+/** Length of one interleaved slice. Shorter slices pair the two modes more closely but pay the rings' and threads' set-up more often. */
+export const SLICE_MS = 50;
+/**
+ * Time the probe gives itself, from its start, before it stops adding pairs (at least 4 are
+ * measured) and before it leaves out the survey of the other modes: on a loaded host each slice's
+ * set-up takes longer, and the whole probe must finish inside its timeoutMs with its report.
+ */
+const PAIRS_BUDGET_MS = 1900;
+const SURVEY_BUDGET_MS = 2500;
+const MIN_PAIRS = 4;
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+function rxPpsOf(run: EngineRun): number | null {
+  if (run.res !== 0 || run.skipped) return null;
+  const pps = derive(run).rxPps;
+  return Number.isFinite(pps) ? pps : null;
 }
 
 export const throughputProbe: ProbeSpec = {
@@ -85,43 +195,95 @@ export const throughputProbe: ProbeSpec = {
     const engine = benchEngine();
     const { benchDurationMs, minPps, minRatio } = ctx.options;
     const durationMs = Math.max(50, Math.min(benchDurationMs, 1000));
+    const pairCount = Math.max(4, Math.round(durationMs / SLICE_MS));
+    const sliceMs = Math.max(10, Math.round(durationMs / pairCount));
     const surveyMs = Math.max(30, Math.min(SURVEY_MAX_MS, Math.floor(durationMs / 4)));
 
+    // The two modes alternate slice by slice, in ABBA order, so that what changes on the host during
+    // the measurement (other load, CPU frequency, where the hypervisor runs the vCPUs) reaches both
+    // alike; the ratio is taken per pair. A failed slice ends the measurement.
+    const seedRuns: EngineRun[] = [];
+    const sysRuns: EngineRun[] = [];
+    const slices: ThroughputSliceFacts[] = [];
+    const started = Date.now();
+    for (let i = 0; i < pairCount; i++) {
+      if (i >= MIN_PAIRS && Date.now() - started > PAIRS_BUDGET_MS) break;
+      const order: Array<'seed' | 'syscall'> = i % 2 === 0 ? ['seed', 'syscall'] : ['syscall', 'seed'];
+      const pair: Partial<Record<'seed' | 'syscall', EngineRun>> = {};
+      for (const mode of order) pair[mode] = await engine.run({ mode, size: THROUGHPUT_SIZE, durationMs: sliceMs });
+      const seedRun = pair.seed!;
+      const sysRun = pair.syscall!;
+      seedRuns.push(seedRun);
+      sysRuns.push(sysRun);
+      const a = rxPpsOf(seedRun);
+      const b = rxPpsOf(sysRun);
+      slices.push({
+        seedPps: a === null ? null : Math.round(a),
+        syscallPps: b === null ? null : Math.round(b),
+        ratio: a !== null && b ? round3(a / b) : null,
+      });
+      if (a === null || b === null) break;
+    }
     const runs = new Map<BenchMode, EngineRun>();
-    runs.set('seed', await engine.run({ mode: 'seed', size: THROUGHPUT_SIZE, durationMs }));
-    runs.set('syscall', await engine.run({ mode: 'syscall', size: THROUGHPUT_SIZE, durationMs }));
-    for (const mode of SURVEY_MODES) runs.set(mode, await engine.run({ mode, size: THROUGHPUT_SIZE, durationMs: surveyMs }));
+    runs.set('seed', sumRuns(seedRuns));
+    runs.set('syscall', sumRuns(sysRuns));
+    const outOfTime: BenchMode[] = [];
+    for (const mode of SURVEY_MODES) {
+      if (Date.now() - started > SURVEY_BUDGET_MS) outOfTime.push(mode);
+      else runs.set(mode, await engine.run({ mode, size: THROUGHPUT_SIZE, durationMs: surveyMs }));
+    }
 
     const perMode: Record<string, ThroughputModeFacts> = {};
+    for (const [mode, run] of runs) perMode[mode] = modeFacts(run);
+    for (const mode of outOfTime) perMode[mode] = notMeasured(`not run: the seed/syscall pairs took the probe's time budget (${SURVEY_BUDGET_MS} ms)`);
+    const seed = runs.get('seed')!;
+    const sys = runs.get('syscall')!;
+    const complete = slices.every((x) => x.ratio !== null);
+    const seedRates = slices.map((x) => x.seedPps).filter((x): x is number => x !== null);
+    const sysRates = slices.map((x) => x.syscallPps).filter((x): x is number => x !== null);
+    const ratios = slices.map((x) => x.ratio).filter((x): x is number => x !== null);
+    const seedI = complete ? medianInterval(seedRates) : null;
+    const ratioI = complete ? medianInterval(ratios) : null;
+    const seedPps = seedI ? Math.round(seedI.median) : null;
+    const syscallPps = complete ? Math.round(median(sysRates)) : null;
+    const ratio = ratioI ? round3(ratioI.median) : null;
+
     let best: { mode: BenchMode; pps: number } | null = null;
     for (const [mode, run] of runs) {
-      perMode[mode] = modeFacts(run);
-      const pps = run.res === 0 && !run.skipped ? derive(run).rxPps : 0;
-      if (pps > 0 && (!best || pps > best.pps)) best = { mode, pps };
+      const pps = mode === 'seed' ? seedPps : mode === 'syscall' ? syscallPps : rxPpsOf(run);
+      if (pps !== null && pps > 0 && (!best || pps > best.pps)) best = { mode, pps };
     }
-    const seed = runs.get('seed') as EngineRun;
-    const sys = runs.get('syscall') as EngineRun;
-    const seedPps = seed.res === 0 ? Math.round(derive(seed).rxPps) : null;
-    const syscallPps = sys.res === 0 ? Math.round(derive(sys).rxPps) : null;
-    const ratio = seedPps !== null && syscallPps ? Math.round((seedPps / syscallPps) * 1000) / 1000 : null;
+    const minPpsOutcome = minPps !== null && seedI ? floorOutcome(seedI.low, seedI.high, minPps) : null;
+    const minRatioOutcome = minRatio !== null && ratioI ? floorOutcome(ratioI.low, ratioI.high, minRatio) : null;
     const facts: ThroughputFacts = {
       size: THROUGHPUT_SIZE,
-      durationMs,
+      durationMs: sliceMs * seedRuns.length,
+      sliceMs,
+      pairs: ratios.length,
       seedPps,
+      seedPpsLow: seedI ? Math.round(seedI.low) : null,
+      seedPpsHigh: seedI ? Math.round(seedI.high) : null,
       syscallPps,
       ratio,
+      ratioLow: ratioI ? round3(ratioI.low) : null,
+      ratioHigh: ratioI ? round3(ratioI.high) : null,
+      intervalConfidence: ratioI ? ratioI.confidence : null,
+      seedLevels: complete ? levelsOf(seedRates).map((l) => ({ pps: Math.round(l.value), slices: l.count })) : [],
+      minPpsOutcome,
+      minRatioOutcome,
       bestMode: best?.mode ?? null,
       bestPps: best ? Math.round(best.pps) : null,
       minPps,
       minRatio,
+      slices,
       modes: perMode,
     };
 
     for (const [mode, run] of [['seed', seed], ['syscall', sys]] as const) {
-      if (run.res !== 0) {
+      if (run.res !== 0 || run.skipped) {
         return probeResult(spec, {
           status: 'fail',
-          summary: `the ${mode} run failed: ${runError(run) ?? 'no result'}`,
+          summary: `the ${mode} run failed: ${runError(run) ?? run.skipped ?? 'no result'}`,
           reason: 'UNKNOWN',
           errno: errnoName(run.res),
           facts,
@@ -136,20 +298,38 @@ export const throughputProbe: ProbeSpec = {
         });
       }
     }
-    const line = `seed ${kpps(seedPps ?? 0)} pkt/s, syscall ${kpps(syscallPps ?? 0)} pkt/s (ratio ${ratio?.toFixed(2) ?? '?'}) at ${THROUGHPUT_SIZE} B; best here: ${best?.mode ?? '?'} ${kpps(best?.pps ?? 0)}`;
-    if (minPps !== null && (seedPps ?? 0) < minPps) {
+    const confidence = `${Math.round((ratioI?.confidence ?? 0) * 100)}%`;
+    const ratioText = `ratio ${ratio?.toFixed(2) ?? '?'}, ${confidence} interval ${ratioI!.low.toFixed(2)}–${ratioI!.high.toFixed(2)} over ${ratios.length} interleaved pairs`;
+    const seedLevels = facts.seedLevels ?? [];
+    const levels = seedLevels.length === 2 ? `; seed slices at two levels: ${seedLevels.map((l) => `${l.slices}× ${kpps(l.pps)}`).join(', ')}` : '';
+    const line = `seed ${kpps(seedPps ?? 0)} pkt/s, syscall ${kpps(syscallPps ?? 0)} pkt/s (${ratioText}) at ${THROUGHPUT_SIZE} B${levels}; best here: ${best?.mode ?? '?'} ${kpps(best?.pps ?? 0)}`;
+    const seedRange = `seed ${kpps(seedI!.median)} pkt/s (${confidence} interval ${kpps(seedI!.low)}–${kpps(seedI!.high)})`;
+    const ratioRange = `seed/syscall ratio ${ratio?.toFixed(2) ?? '?'} (${confidence} interval ${ratioI!.low.toFixed(2)}–${ratioI!.high.toFixed(2)})`;
+    if (minPpsOutcome === 'below') {
       return probeResult(spec, {
         status: 'fail',
-        summary: `seed received ${kpps(seedPps ?? 0)} pkt/s, below --min-pps ${minPps}; ${line}`,
+        summary: `${seedRange} is below --min-pps ${minPps}; ${line}`,
         reason: 'BELOW_MIN_PPS',
         facts,
       });
     }
-    if (minRatio !== null && (ratio ?? 0) < minRatio) {
+    if (minRatioOutcome === 'below') {
       return probeResult(spec, {
         status: 'fail',
-        summary: `seed/syscall ratio ${ratio?.toFixed(2) ?? '?'} is below --min-ratio ${minRatio}; ${line}`,
+        summary: `${ratioRange} is below --min-ratio ${minRatio}; ${line}`,
         reason: 'BELOW_MIN_RATIO',
+        facts,
+      });
+    }
+    const straddles = [
+      ...(minPpsOutcome === 'inconclusive' ? [`${seedRange} straddles --min-pps ${minPps}`] : []),
+      ...(minRatioOutcome === 'inconclusive' ? [`${ratioRange} straddles --min-ratio ${minRatio}`] : []),
+    ];
+    if (straddles.length > 0) {
+      return probeResult(spec, {
+        status: 'warn',
+        summary: `inconclusive: ${straddles.join('; ')}; ${line}`,
+        reason: 'THROUGHPUT_INCONCLUSIVE',
         facts,
       });
     }

@@ -214,6 +214,7 @@ export function renderHuman(report: Report, options: HumanOptions): string {
     lines.push('');
     lines.push(`Gate: ${report.gate.passed ? c.green('passed') : c.red('failed')}`);
     for (const u of report.gate.unmet) lines.push(`  unmet: ${u.requirement} (have ${u.have})`);
+    if (!report.gate.strict) for (const u of report.gate.inconclusive ?? []) lines.push(`  inconclusive: ${u.requirement} (have ${u.have}; unmet only with --strict)`);
   }
   lines.push('');
   // A failed gate raises the verdict without any probe failing: say so instead of blaming the kernel.

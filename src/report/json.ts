@@ -73,6 +73,7 @@ function projectGate(g: GateOutcome): GateOutcome {
     minPps: g.minPps,
     minRatio: g.minRatio,
     unmet: g.unmet.map((u) => ({ requirement: u.requirement, have: u.have })),
+    ...(g.inconclusive ? { inconclusive: g.inconclusive.map((u) => ({ requirement: u.requirement, have: u.have })) } : {}),
     passed: g.passed,
   };
 }
