@@ -143,8 +143,8 @@ export const REMEDIATION: Record<ReasonCode, string> = {
     'The seed\'s rings are slower than plain syscalls by more than the allowed ratio on this host. ' +
     'See `uring-probe bench` for the per-mode figures, or keep the syscall path here.',
   THROUGHPUT_INCONCLUSIVE:
-    'The interval of the throughput figure (from the interleaved pairs) straddles the required floor: this run can neither show that the host meets it nor that it does not. ' +
-    'Run the check again, or with a longer measurement; a floor close to the host\'s figure will keep landing here. It counts as unmet only with --strict.',
+    'The throughput figure\'s interval (from the interleaved pairs) straddles the required floor, so this run shows neither that the host meets it nor that it misses it. ' +
+    'Run the check again or set the floor away from the host\'s own figure; it counts as unmet only with --strict.',
   PROBE_KILLED:
     'The probe process died of a signal, so this check could not finish. ' +
     'A seccomp filter that kills (SIGSYS) or a kernel bug is likely; check dmesg and the seccomp profile.',
