@@ -3,20 +3,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { runCli, type CliRun } from './helpers/launcher.js';
+import { CLI_PATH as CLI, makeTempDir, removeDir, VERSION } from './helpers/paths.js';
+import { missingCommand } from './helpers/require.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(ROOT, 'dist', 'bin', 'uring-probe.js');
-const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-
-function cli(args: string[], shell = '/bin/bash'): { status: number | null; stdout: string; stderr: string } {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', SHELL: shell };
-  delete env.ZSH_NAME;
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env, timeout: 30_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+/** The CLI as a shell's completion calls it: $SHELL says which shell, ZSH_NAME unset. */
+function cli(args: string[], shell = '/bin/bash'): CliRun {
+  return runCli(args, { env: { SHELL: shell, ZSH_NAME: undefined }, timeoutMs: 30_000 });
 }
 
 /** What the shell script gets back for these words (as bash passes them: the program name first). */
@@ -26,8 +22,6 @@ function complete(words: string[], shell = '/bin/bash'): string[] {
   assert.equal(r.stderr, '');
   return r.stdout.split('\n').filter(Boolean);
 }
-
-const has = (cmd: string): boolean => spawnSync(cmd, ['-c', 'true']).status === 0;
 
 describe('uring-probe --version', () => {
   it('prints just the package version and exits 0', () => {
@@ -114,14 +108,14 @@ describe('--get-yargs-completions (what the script asks)', () => {
 describe('the script in a real shell', () => {
   let bin: string;
   before(() => {
-    bin = mkdtempSync(join(tmpdir(), 'uring-probe-completion-'));
+    bin = makeTempDir('uring-probe-completion-');
     // uring-probe on PATH, as an installed package puts it
     writeFileSync(join(bin, 'uring-probe'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
     chmodSync(join(bin, 'uring-probe'), 0o755);
   });
-  after(() => rmSync(bin, { recursive: true, force: true }));
+  after(() => removeDir(bin));
 
-  it('bash: the completion function completes commands, options and explain IDs', { skip: !has('bash') && 'no bash' }, () => {
+  it('bash: the completion function completes commands, options and explain IDs', { skip: missingCommand('bash') ?? false }, () => {
     const script = [
       'source <(uring-probe completion --shell bash)',
       'try() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _uring-probe_yargs_completions; echo "${COMPREPLY[*]}"; }',
@@ -135,7 +129,7 @@ describe('the script in a real shell', () => {
     assert.deepEqual(r.stdout.split('\n').filter(Boolean), ['explain', '--no-bench', 'SECCOMP_BLOCKED', 'json junit']);
   });
 
-  it('zsh: the script registers its completion function with compdef', { skip: !has('zsh') && 'no zsh' }, () => {
+  it('zsh: the script registers its completion function with compdef', { skip: missingCommand('zsh') ?? false }, () => {
     const dump = join(bin, 'zcompdump');
     const r = spawnSync('zsh', ['-fc', `autoload -Uz compinit && compinit -u -d ${dump} && source <(uring-probe completion --shell zsh) && print -r -- "$_comps[uring-probe]"`], {
       encoding: 'utf8',

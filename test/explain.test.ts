@@ -2,25 +2,17 @@
 // reason code is REMEDIATION's own text, unknown IDs are usage errors with a suggestion, and --json.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { explainCatalog, explainIds, findAnyEntry, findEntry, seedFindingEntries, suggestIds, type ExplainEntry } from '../src/explain/catalog.js';
 import { PROBES } from '../src/probes/index.js';
 import { REMEDIATION } from '../src/probes/reasons.js';
 import type { ReasonCode } from '../src/types.js';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(ROOT, 'dist', 'bin', 'uring-probe.js');
+import { runCli, type CliRun } from './helpers/launcher.js';
 
 /** Every reason code, from the code: REMEDIATION is a Record<ReasonCode, string>, so a new code has a key there. */
 const REASON_CODES = Object.keys(REMEDIATION) as ReasonCode[];
 const PROBE_IDS = PROBES.map((p) => p.id);
 
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 30_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[]): CliRun => runCli(args, { timeoutMs: 30_000 });
 
 const squash = (s: string): string => s.replace(/\s+/g, ' ').trim();
 

@@ -1,23 +1,15 @@
 // Fleet roll-up: verdicts, kernels, reasons, support matrix, percentiles, de-duplication, skipped inputs and exit codes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { schemaValidator } from '../src/reader.js';
 import { CSV_COLUMNS, type FleetDocument } from '../src/fleet/render.js';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(ROOT, 'dist', 'bin', 'uring-probe.js');
-const REPORTS = join(ROOT, 'fixtures', 'reports');
+import { runCli, type CliRun } from './helpers/launcher.js';
+import { REPORTS, withTempDir } from './helpers/paths.js';
 const GOOD = ['6.18-compatible.json', '6.1-docker-seccomp.json', '5.10-no-coop-taskrun.json', '6.1-upgraded-from-5.10.json', '6.8-seccomp-kill-sigsys.json'].map((f) => join(REPORTS, f));
 
-function cli(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', input, env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[], input?: string): CliRun => runCli(args, { input });
 function fleetJson(args: string[], input?: string): { status: number | null; doc: FleetDocument } {
   const run = cli(['fleet', ...args, '--format', 'json'], input);
   const doc = JSON.parse(run.stdout) as FleetDocument;
@@ -140,15 +132,12 @@ test('an NDJSON input with no report (empty stdin, an empty .ndjson file) is a s
   assert.equal(stdin.status, 4);
   assert.equal(stdin.doc.inputs.hosts, 0);
   assert.deepEqual(stdin.doc.skipped.map((s) => [s.source, s.problem]), [['stdin', 'empty']]);
-  const dir = mkdtempSync(join(tmpdir(), 'uring-probe-fleet-'));
-  try {
+  withTempDir('uring-probe-fleet-', (dir) => {
     const file = join(dir, 'reports.ndjson');
     writeFileSync(file, '');
     const run = fleetJson([file, GOOD[0]!]);
     assert.equal(run.status, 4);
     assert.equal(run.doc.inputs.hosts, 1);
     assert.deepEqual(run.doc.skipped.map((s) => [s.source, s.problem]), [[file, 'empty']]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

@@ -1,32 +1,17 @@
 // Gating: requirement names, what an unmet requirement reports the host has instead, policy files, and `uring-probe gate`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { applyGate, evaluateGate, gateOnNames } from '../src/gate/evaluate.js';
 import { parseRequirement, parseRequirements } from '../src/gate/names.js';
 import { policyFromArgv } from '../src/gate/options.js';
 import { parsePolicy } from '../src/gate/policy.js';
-import { readReportFile, schemaValidator } from '../src/reader.js';
+import { schemaValidator } from '../src/reader.js';
 import type { Report } from '../src/types.js';
 import { UsageError } from '../src/usage-error.js';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(ROOT, 'dist', 'bin', 'uring-probe.js');
-const REPORTS = join(ROOT, 'fixtures', 'reports');
-
-function fixture(name: string): Report {
-  const read = readReportFile(join(REPORTS, name));
-  if (!read.ok) throw new Error(`${name}: ${read.message}`);
-  return read.report;
-}
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { runCli as cli } from './helpers/launcher.js';
+import { REPORTS, reportFixture as fixture, ROOT, withTempDir } from './helpers/paths.js';
 
 test('requirement names: flags, features, ops, register ops, capabilities and probe ids, in several spellings', () => {
   const cases: Array<[string, string, string]> = [
@@ -126,8 +111,7 @@ test('policy files: validated, unknown fields and names refused naming the file,
   assert.throws(() => parsePolicy('{"require":["NOPE"]}', 'p.json'), (e: unknown) => e instanceof UsageError && /policy p\.json: unknown requirement 'NOPE'/.test(e.message));
   assert.throws(() => parsePolicy('{"policyVersion":2}', 'p.json'), UsageError);
   assert.throws(() => parsePolicy('{not json', 'p.json'), (e: unknown) => e instanceof UsageError && /not valid JSON/.test(e.message));
-  const dir = mkdtempSync(join(tmpdir(), 'uring-policy-'));
-  try {
+  withTempDir('uring-policy-', (dir) => {
     const file = join(dir, 'policy.json');
     writeFileSync(file, JSON.stringify({ require: ['COOP_TASKRUN'], minRatio: 0.5 }));
     const merged = policyFromArgv({ policy: file, require: ['EXT_ARG'], 'min-ratio': 0.7 })!;
@@ -135,9 +119,7 @@ test('policy files: validated, unknown fields and names refused naming the file,
     assert.equal(merged.minRatio, 0.7);
     assert.equal(policyFromArgv({}), null);
     assert.throws(() => policyFromArgv({ 'min-pps': -1 }), UsageError);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('uring-probe gate: exit 0 when met, 2 with the unmet list, 64 for an unknown name, 65 for an unreadable report', () => {
@@ -175,7 +157,7 @@ test('uring-probe gate --json prints the gated report, valid against the schema;
   assert.equal(junit.status, 2);
   assert.match(junit.stdout, /<failure message="1 requirement unmet: RECVSEND_BUNDLE" type="GATE_UNMET">/);
   // reading from stdin
-  const stdin = spawnSync(process.execPath, [CLI, 'gate', '-', '--require', 'CLAMP'], { input: readFileSync(join(REPORTS, '6.18-compatible.json')), encoding: 'utf8' });
+  const stdin = cli(['gate', '-', '--require', 'CLAMP'], { input: readFileSync(join(REPORTS, '6.18-compatible.json')) });
   assert.equal(stdin.status, 0, stdin.stderr);
 });
 
@@ -198,17 +180,14 @@ test('uring-probe gate refuses to pass on nothing: `--require ,` or a policy fil
   assert.equal(comma.status, 64, comma.stdout);
   assert.match(comma.stderr, /^uring-probe: --require needs at least one name; /);
   assert.equal(cli(['gate', report, '--require', ',loopback']).status, 0, 'a name next to an empty one still counts');
-  const dir = mkdtempSync(join(tmpdir(), 'uring-probe-gate-'));
-  try {
+  withTempDir('uring-probe-gate-', (dir) => {
     const empty = join(dir, 'policy.json');
     writeFileSync(empty, JSON.stringify({ policyVersion: 1, description: 'nothing yet', require: [] }));
     const run = cli(['gate', report, '--policy', empty]);
     assert.equal(run.status, 64, run.stdout);
     assert.match(run.stderr, /^uring-probe: gate needs something to check; /);
     assert.equal(cli(['check', '--json', '--no-bench', '--require', ',']).status, 64);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('every probe of the registry can be required by name (PROBE_IDS follows the registry)', async () => {

@@ -16,11 +16,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Report } from '../src/types.js';
-import { ROOT, probeById } from './helpers/launcher.js';
+import { probeById } from './helpers/launcher.js';
+import { ROOT } from './helpers/paths.js';
+import { missingCommand, notRoot, skipReason } from './helpers/require.js';
 
 const PREBUILD = join(ROOT, 'prebuilds', 'linux-x64', 'uring-probe.napi.glibc.node');
-const isRoot = process.getuid?.() === 0;
-const hasUnshare = spawnSync('sh', ['-c', 'command -v unshare'], { encoding: 'utf8' }).status === 0;
 
 // Runs inside `unshare -m` (mounts vanish with it): hides the toolchain, proves it is hidden, then
 // execs `npm install` of the tarball ($2) into the empty directory $1.
@@ -71,10 +71,11 @@ function newerThanPrebuild(): string[] {
 }
 
 describe('(a) npm install of the packed tarball where there is no compiler, python or make', {
-  skip: !isRoot ? 'needs root (unshare -m and bind mounts hide the toolchain)'
-    : !hasUnshare ? 'unshare is not installed (util-linux)'
-    : !existsSync(PREBUILD) ? 'run scripts/build-prebuild.sh (needs root and debootstrap)'
-    : false,
+  skip: skipReason(
+    notRoot('unshare -m and bind mounts hide the toolchain'),
+    missingCommand('unshare'),
+    !existsSync(PREBUILD) && 'run scripts/build-prebuild.sh (needs root and debootstrap)',
+  ),
 }, () => {
   let work = '';
   let tarball = '';

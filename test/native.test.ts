@@ -4,16 +4,35 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { errnoName } from '../src/errno.js';
+import { OPCODE_SINCE, OPCODES } from '../src/kernel-abi.js';
 import { addonCandidates, loadAddon, type AbiInfo, type LoopbackOptions } from '../src/native.js';
+import {
+  isRoot,
+  kernelAtLeast,
+  kernelRelease,
+  missingFeature,
+  missingRegisterIowqMaxWorkers,
+  missingSetupFlag,
+  notRoot,
+  requireFeature,
+  requireMultishotRecvmsg,
+  requireSetupFlag,
+  skipReason,
+} from './helpers/require.js';
 
 const addon = loadAddon();
 const abi: AbiInfo = addon.abi();
 
 const EINVAL = -22;
 const EEXIST = -17;
+const EPERM = -1;
 const ETIME = -62;
 const CLAMP = abi.setupFlags['CLAMP']!;
 const COOP_TASKRUN = abi.setupFlags['COOP_TASKRUN']!;
+
+/** The seed's first flag set where this kernel takes COOP_TASKRUN (5.19), else CLAMP alone. */
+const SEED_FLAGS = (await missingSetupFlag('COOP_TASKRUN')) === null ? CLAMP | COOP_TASKRUN : CLAMP;
 
 /** names of the bits of `value` that `table` knows */
 function decode(table: Record<string, number>, value: number): string[] {
@@ -46,25 +65,31 @@ test('abi: struct sizes and constants come from our own header and match the ker
   assert.ok(abi.pageSize >= 4096);
 });
 
-test('send ring ladder: CLAMP|COOP_TASKRUN with 256 entries is accepted on the first attempt', async () => {
+test('send ring ladder: CLAMP|COOP_TASKRUN with 256 entries is accepted on the first attempt (CLAMP on the second where the kernel refuses COOP_TASKRUN)', async () => {
   const r = await addon.ringLadder({ kind: 'send' });
   assert.equal(r.res, 0);
-  assert.equal(r.attempts.length, 2);
+  // what this kernel answers: COOP_TASKRUN is 5.19; before it the seed's ladder drops to CLAMP on EINVAL
+  const refused = SEED_FLAGS === CLAMP ? [['setup', 256, CLAMP | COOP_TASKRUN, EINVAL]] : [];
   assert.deepEqual(
-    r.attempts.map((a) => [a.stage, a.entries, a.flags]),
+    r.attempts.map((a) => (a.res < 0 ? [a.stage, a.entries, a.flags, a.res] : [a.stage, a.entries, a.flags])),
     [
-      ['setup', 256, CLAMP | COOP_TASKRUN],
-      ['mmap', 256, CLAMP | COOP_TASKRUN],
+      ...refused,
+      ['setup', 256, SEED_FLAGS],
+      ['mmap', 256, SEED_FLAGS],
     ],
   );
-  assert.ok(r.attempts[0]!.res >= 0, 'setup returned an fd');
-  assert.equal(r.attempts[1]!.res, 0);
+  const [setup, mmap] = r.attempts.slice(refused.length);
+  assert.ok(setup!.res >= 0, 'setup returned an fd');
+  assert.equal(mmap!.res, 0);
   assert.ok(r.params);
   assert.equal(r.params.sqEntries, 256);
   assert.equal(r.params.cqEntries, 512);
-  assert.equal(r.params.flags, CLAMP | COOP_TASKRUN);
+  assert.equal(r.params.flags, SEED_FLAGS);
   const features = decode(abi.features, r.params.features);
-  for (const f of ['SINGLE_MMAP', 'NODROP', 'EXT_ARG', 'FAST_POLL']) assert.ok(features.includes(f), f);
+  for (const f of ['SINGLE_MMAP', 'NODROP', 'EXT_ARG', 'FAST_POLL']) {
+    // the ring reports a feature exactly when the kernel reports it for any ring
+    assert.equal(features.includes(f), (await missingFeature(f)) === null, f);
+  }
   assert.ok(r.mapping);
   assert.equal(r.mapping.strategy, 'separate');
   assert.equal(r.mapping.sqRingEntries, 256);
@@ -73,9 +98,14 @@ test('send ring ladder: CLAMP|COOP_TASKRUN with 256 entries is accepted on the f
   assert.equal(r.mapping.cqesAddrMod8, 0);
   assert.equal(r.mapping.sqesSize % abi.pageSize, 0);
   assert.ok(r.maxWorkers);
-  assert.equal(r.maxWorkers.res, 0);
   assert.deepEqual(r.maxWorkers.requested, [4, 4]);
-  assert.ok(r.maxWorkers.previous, 'the kernel wrote back the previous limits');
+  if ((await missingRegisterIowqMaxWorkers()) === null) {
+    assert.equal(r.maxWorkers.res, 0);
+    assert.ok(r.maxWorkers.previous, 'the kernel wrote back the previous limits');
+  } else {
+    assert.equal(errnoName(r.maxWorkers.res), 'EINVAL', 'a kernel without IOWQ_MAX_WORKERS (5.15) refuses it with EINVAL');
+    assert.equal(r.maxWorkers.previous, null);
+  }
   assert.equal(r.recvPool, null);
 });
 
@@ -84,8 +114,9 @@ test('recv ring ladder: entries follow the pool, one mapping with SINGLE_MMAP, e
   assert.equal(r.res, 0);
   assert.equal(r.attempts[0]!.entries, 64);
   assert.ok(r.mapping);
-  assert.equal(r.mapping.strategy, 'single');
-  assert.equal(r.mapping.sqRingSize, r.mapping.cqRingSize);
+  const singleMmap = (await missingFeature('SINGLE_MMAP')) === null;
+  assert.equal(r.mapping.strategy, singleMmap ? 'single' : 'separate', 'one mapping exactly when the kernel has FEAT_SINGLE_MMAP (5.4)');
+  if (singleMmap) assert.equal(r.mapping.sqRingSize, r.mapping.cqRingSize);
   // the kernel's count (io_uring_enter's result and its SQ head), not the SQEs we wrote
   assert.deepEqual(r.recvPool, {
     poolSize: 64,
@@ -128,7 +159,8 @@ test('ladder: EINVAL falls back to the next flag set and records both attempts',
   assert.equal(r.maxWorkers, null, 'not registered when asked not to');
 });
 
-test('mappingCompare: each NOP\'s CQE reads the same through the separate CQ mapping and the single mapping', async () => {
+test('mappingCompare: each NOP\'s CQE reads the same through the separate CQ mapping and the single mapping', async (t) => {
+  if (!(await requireFeature(t, 'SINGLE_MMAP'))) return;
   const r = await addon.mappingCompare({ entries: 8 });
   assert.equal(r.res, 0);
   assert.equal(r.featSingleMmap, true);
@@ -149,7 +181,8 @@ test('mappingCompare: each NOP\'s CQE reads the same through the separate CQ map
   assert.equal(r.agree, true);
 });
 
-test('mappingCompare with the single view on another ring: the kernel\'s CQEs disagree, and agree is false', async () => {
+test('mappingCompare with the single view on another ring: the kernel\'s CQEs disagree, and agree is false', async (t) => {
+  if (!(await requireFeature(t, 'SINGLE_MMAP'))) return;
   const r = await addon.mappingCompare({ entries: 8, singleFromOtherRing: true });
   assert.equal(r.res, 0);
   assert.equal(r.nops[0]!.viaSingle, null, 'the NOP of ring A is not in ring B\'s CQ');
@@ -183,11 +216,31 @@ test('probeOpcodes: SENDMSG and RECVMSG are supported, the list ends at lastOp',
   assert.ok(supported.has(abi.opcodes['SENDMSG']!));
   assert.ok(supported.has(abi.opcodes['RECVMSG']!));
   assert.ok(supported.has(abi.opcodes['NOP']!));
-  assert.ok(r.lastOp >= abi.opcodes['RECV_ZC']!, '6.18 knows at least up to RECV_ZC');
   assert.ok(r.ops.every((o) => o.op <= r.lastOp));
+  assert.deepEqual(r.ops.map((o) => o.op), [...Array(r.lastOp + 1).keys()], 'one entry per op up to lastOp, in order');
 });
 
-test('multishotRecvmsg: one multishot RECVMSG with a provided buffer ring receives every datagram', async () => {
+test('probeOpcodes agrees with the release: every op the field notes date at or before this kernel is known and supported', async () => {
+  const r = await addon.probeOpcodes();
+  assert.equal(r.res, 0);
+  const supported = new Set(r.ops.filter((o) => o.supported).map((o) => o.op));
+  const dated = Object.entries(OPCODE_SINCE);
+  assert.ok(dated.length >= 10 && dated.some(([name]) => name === 'RECV_ZC'), 'the field notes date the ops the tool names');
+  const due = dated.filter(([, since]) => kernelAtLeast(since));
+  assert.ok(due.length > 0, `kernel ${kernelRelease()} is older than every dated op`);
+  for (const [name, since] of due) {
+    const op = OPCODES.indexOf(name);
+    assert.ok(op >= 0, name);
+    assert.ok(op <= r.lastOp, `kernel ${kernelRelease()} (${since}+ brought ${name}) lists ops only up to ${r.lastOp} (${OPCODES[r.lastOp] ?? '?'}), not ${name} (${op})`);
+    assert.ok(supported.has(op), `kernel ${kernelRelease()} knows ${name} (${since}+) but reports it unsupported`);
+  }
+  // the newest op this kernel's release is due to have bounds lastOp from below (6.18: RECV_ZC, 6.1: SENDMSG_ZC)
+  const newest = Math.max(...due.map(([name]) => OPCODES.indexOf(name)));
+  assert.ok(r.lastOp >= newest, `lastOp ${r.lastOp} >= ${OPCODES[newest]} (${newest})`);
+});
+
+test('multishotRecvmsg: one multishot RECVMSG with a provided buffer ring receives every datagram', async (t) => {
+  if (!(await requireMultishotRecvmsg(t))) return;
   const r = await addon.multishotRecvmsg({ timeoutMs: 2000 });
   assert.deepEqual(r, {
     res: 0,
@@ -200,20 +253,27 @@ test('multishotRecvmsg: one multishot RECVMSG with a provided buffer ring receiv
   });
 });
 
-test('trySetupFlags NO_MMAP: EFAULT with null ring addresses, accepted with memory of ours and a NOP through it', async () => {
+test('trySetupFlags NO_MMAP: EFAULT with null ring addresses, accepted with memory of ours and a NOP through it (EINVAL both ways before 6.5)', async () => {
   const noMmap = abi.setupFlags['NO_MMAP']!;
+  // an unknown flag next to it is EINVAL, memory or not
+  assert.equal((await addon.trySetupFlags({ flags: noMmap + 2 ** 31, userMemory: true })).res, EINVAL);
   const alone = await addon.trySetupFlags({ flags: noMmap });
-  assert.equal(alone.res, -14, 'the kernel knows the flag and faults on the null address');
   assert.equal(alone.nop, null);
   const withMemory = await addon.trySetupFlags({ flags: noMmap, userMemory: true });
-  assert.equal(withMemory.res, 0);
   assert.equal(withMemory.userMemory, true);
-  assert.deepEqual(withMemory.nop, { enterRes: 1, cqeRes: 0 });
-  // an unknown flag next to it is still EINVAL, memory or not
-  assert.equal((await addon.trySetupFlags({ flags: noMmap + 2 ** 31, userMemory: true })).res, EINVAL);
+  if ((await missingSetupFlag('NO_MMAP')) === null) {
+    assert.equal(alone.res, -14, 'the kernel knows the flag and faults on the null address');
+    assert.equal(withMemory.res, 0);
+    assert.deepEqual(withMemory.nop, { enterRes: 1, cqeRes: 0 });
+  } else {
+    // a kernel without NO_MMAP (6.5) does not know the flag: EINVAL, and nothing submitted
+    assert.equal(alone.res, EINVAL);
+    assert.equal(withMemory.res, EINVAL);
+    assert.equal(withMemory.nop, null);
+  }
 });
 
-test('trySetupFlags: what the kernel accepts alone, with a companion, or refuses', async () => {
+test('trySetupFlags: what the kernel accepts alone (CLAMP, CQSIZE) or refuses (an unknown flag)', async () => {
   const clamp = await addon.trySetupFlags({ flags: CLAMP });
   assert.equal(clamp.res, 0);
   assert.equal(clamp.sqEntries, 8);
@@ -227,17 +287,30 @@ test('trySetupFlags: what the kernel accepts alone, with a companion, or refuses
   assert.equal(cqsize.cqEntries, 16, 'CQSIZE defaults to 2 * entries');
   const cq64 = await addon.trySetupFlags({ flags: abi.setupFlags['CQSIZE']!, entries: 8, cqEntries: 64 });
   assert.equal(cq64.cqEntries, 64);
-
-  const defer = abi.setupFlags['DEFER_TASKRUN']!;
-  const single = abi.setupFlags['SINGLE_ISSUER']!;
-  assert.equal((await addon.trySetupFlags({ flags: defer })).res, EINVAL, 'DEFER_TASKRUN needs SINGLE_ISSUER');
-  assert.equal((await addon.trySetupFlags({ flags: defer | single })).res, 0);
-
-  const sqpoll = await addon.trySetupFlags({ flags: abi.setupFlags['SQPOLL']! });
-  assert.equal(sqpoll.res, 0, 'root may create SQPOLL rings');
 });
 
-test('singleIssuerCrossThread: the creating thread may submit, another thread gets -EEXIST', async () => {
+test('trySetupFlags DEFER_TASKRUN: refused alone, accepted with SINGLE_ISSUER', async (t) => {
+  const defer = abi.setupFlags['DEFER_TASKRUN']!;
+  const single = abi.setupFlags['SINGLE_ISSUER']!;
+  // alone it is EINVAL on every kernel: it needs SINGLE_ISSUER, and before 6.1 it is unknown
+  assert.equal((await addon.trySetupFlags({ flags: defer })).res, EINVAL, 'DEFER_TASKRUN needs SINGLE_ISSUER');
+  if (!(await requireSetupFlag(t, 'DEFER_TASKRUN'))) return;
+  assert.equal((await addon.trySetupFlags({ flags: defer | single })).res, 0);
+});
+
+test('trySetupFlags SQPOLL: root may create SQPOLL rings, and anyone from 5.13', async (t) => {
+  const sqpoll = await addon.trySetupFlags({ flags: abi.setupFlags['SQPOLL']! });
+  if (isRoot || kernelAtLeast('5.13')) {
+    assert.equal(sqpoll.res, 0, isRoot ? 'root may create SQPOLL rings' : 'unprivileged SQPOLL since 5.13');
+    return;
+  }
+  // before 5.13 an unprivileged user is refused (CAP_SYS_NICE from 5.11, root before)
+  assert.equal(sqpoll.res, EPERM);
+  t.skip((await missingSetupFlag('SQPOLL')) ?? 'SQPOLL refused');
+});
+
+test('singleIssuerCrossThread: the creating thread may submit, another thread gets -EEXIST', async (t) => {
+  if (!(await requireSetupFlag(t, 'SINGLE_ISSUER'))) return;
   const r = await addon.singleIssuerCrossThread();
   assert.equal(r.flags, abi.setupFlags['SINGLE_ISSUER']! | CLAMP);
   assert.equal(r.setupRes, 0);
@@ -245,7 +318,8 @@ test('singleIssuerCrossThread: the creating thread may submit, another thread ge
   assert.deepEqual(r.otherThread, { enterRes: EEXIST, cqeRes: null });
 });
 
-test('singleIssuerCrossThread with SQPOLL: the SQ thread is the one issuer, so another thread\'s submit is not refused', async () => {
+test('singleIssuerCrossThread with SQPOLL: the SQ thread is the one issuer, so another thread\'s submit is not refused', async (t) => {
+  if (!(await requireSetupFlag(t, 'SINGLE_ISSUER', 'SQPOLL'))) return;
   const r = await addon.singleIssuerCrossThread({ extraFlags: abi.setupFlags['SQPOLL']! });
   assert.equal(r.setupRes, 0);
   assert.deepEqual(r.sameThread, { enterRes: 1, cqeRes: 0 });
@@ -269,7 +343,7 @@ for (const family of [4, 6] as const) {
     assert.equal(r.batch.entries, 64);
     assert.equal(r.batch.errors, 0);
     assert.equal(r.sendRing?.entries, 256);
-    assert.equal(r.sendRing?.flags, CLAMP | COOP_TASKRUN);
+    assert.equal(r.sendRing?.flags, SEED_FLAGS, 'the seed\'s first flag set this kernel takes');
     assert.equal(r.recvRing?.queued, 64);
     // the seed's synchronous Recvmsg on the send ring took the datagram sent back to the sender
     assert.deepEqual(r.recvmsg, { calls: 1, bytes: 1400, errors: 0, firstErrno: 0, ok: true });
@@ -353,8 +427,12 @@ test('a refused thread (pids cgroup limit) is an EAGAIN result, not an aborted p
   // A child warms the libuv pool, moves itself into a pids cgroup capped at its current thread
   // count, then asks the addon for work that starts native threads.
   const pidsRoot = '/sys/fs/cgroup/pids';
-  if (!existsSync(join(pidsRoot, 'cgroup.procs')) || process.getuid?.() !== 0) {
-    t.skip('needs root and a cgroup v1 pids hierarchy at /sys/fs/cgroup/pids');
+  const skip = skipReason(
+    notRoot('moves a process into a pids cgroup'),
+    !existsSync(join(pidsRoot, 'cgroup.procs')) && `no cgroup v1 pids hierarchy at ${pidsRoot} on this host`,
+  );
+  if (skip) {
+    t.skip(skip);
     return;
   }
   const addonPath = addonCandidates()[0]!;

@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { describeRun, probeById, runCheckHuman, runCheckJson } from './helpers/launcher.js';
+import { missingCommand, notRoot, skipReason } from './helpers/require.js';
 
 const NEW_NETNS = ['unshare', '--net', '--'];
 const NEW_NETNS_LO_UP = ['unshare', '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"'];
 
-describe('the CLI in a new network namespace', { skip: process.getuid?.() === 0 ? false : 'unshare --net needs root' }, () => {
+describe('the CLI in a new network namespace', { skip: skipReason(notRoot('unshare --net'), missingCommand('unshare'), missingCommand('ip')) }, () => {
   it('lo is down in a new namespace (the precondition of the next test)', () => {
     const run = spawnSync('unshare', ['--net', '--', 'ip', '-o', 'link', 'show', 'lo'], { encoding: 'utf8' });
     assert.equal(run.status, 0, run.stderr);

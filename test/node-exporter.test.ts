@@ -9,7 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nobodyReadableCli, ROOT } from './helpers/launcher.js';
+import { nobodyReadableCli } from './helpers/launcher.js';
+import { ROOT } from './helpers/paths.js';
+import { asUser as setprivAs, hasCommand, idOf, missingCommand, notRoot, skipReason } from './helpers/require.js';
 
 const EXAMPLE = join(ROOT, 'examples', 'node-exporter');
 const SERVICE = join(EXAMPLE, 'uring-probe-textfile.service');
@@ -110,16 +112,6 @@ function commandLine(value: string, env: Record<string, string>): { prefixes: st
   return { prefixes: prefix, argv };
 }
 
-function idOf(flag: '-u' | '-g', name: string): number {
-  const run = spawnSync('id', [flag, name], { encoding: 'utf8' });
-  assert.equal(run.status, 0, `id ${flag} ${name}: ${run.stderr}`);
-  return Number(run.stdout.trim());
-}
-
-function hasProgram(program: string, args: string[]): boolean {
-  return !spawnSync(program, args, { encoding: 'utf8' }).error;
-}
-
 // ---- the unit ----
 
 const unit = parseUnit(readFileSync(SERVICE, 'utf8'));
@@ -132,12 +124,12 @@ const EXEC_START = commandLine(single(unit, 'ExecStart'), ENV);
 const EXEC_START_POST = values(unit, 'Service', 'ExecStartPost').map((v) => commandLine(v, ENV));
 
 const userExists = spawnSync('id', ['-u', USER]).status === 0;
-const skip: string | false =
-  process.getuid?.() !== 0 ? 'needs root (runs the unit\'s command as its User= with setpriv, chowns its StateDirectory=)'
-    : !hasProgram('promtool', ['--version']) ? 'promtool is missing (apt-get install prometheus)'
-      : !hasProgram('setpriv', ['--version']) ? 'setpriv is missing (util-linux)'
-        : !userExists && !hasProgram('useradd', ['--help']) ? `user ${USER} does not exist and useradd is missing`
-          : false;
+const skip = skipReason(
+  notRoot('runs the unit\'s command as its User= with setpriv, chowns its StateDirectory='),
+  missingCommand('promtool'),
+  missingCommand('setpriv'),
+  !userExists && !hasCommand('useradd') && `user ${USER} does not exist and useradd is missing`,
+);
 
 describe('examples/node-exporter/uring-probe-textfile.service', () => {
   it('is a unit systemd reads: a plain account, a StateDirectory= for the output, --no-bench unless opted in', () => {
@@ -268,7 +260,7 @@ describe('examples/node-exporter/uring-probe-textfile.service', () => {
       const link = inRoot(join(TEXTFILE_DIR, 'uring-probe.prom'));
       assert.ok(lstatSync(link).isSymbolicLink());
       assert.equal(readlinkSync(link), inRoot(`/var/lib/${STATE_DIRECTORY}/uring-probe.prom`));
-      const nobody = ['setpriv', `--reuid=${idOf('-u', 'nobody')}`, `--regid=${idOf('-g', 'nobody')}`, '--clear-groups', '--'];
+      const nobody = setprivAs('nobody');
       const read = spawnSync(nobody[0] as string, [...nobody.slice(1), 'cat', link], { encoding: 'utf8' });
       assert.equal(read.status, 0, `another user cannot read ${link}: ${read.stderr}`);
       assert.match(read.stdout, /^uring_probe_up 1$/m);

@@ -8,15 +8,12 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Report } from '../src/types.js';
-import { ROOT, probeById } from './helpers/launcher.js';
+import { probeById } from './helpers/launcher.js';
+import { ROOT } from './helpers/paths.js';
+import { hasCommand as has, missingCommand, notRoot, skipReason } from './helpers/require.js';
 
 const PREBUILD = join(ROOT, 'prebuilds', 'linux-x64', 'uring-probe.napi.glibc.node');
 const MAX_GLIBC = [2, 31];
-const isRoot = process.getuid?.() === 0;
-
-function has(command: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).status === 0;
-}
 
 function compareVersions(a: number[], b: number[]): number {
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
@@ -41,7 +38,7 @@ describe('the prebuilt addon (prebuilds/linux-x64/uring-probe.napi.glibc.node)',
   skip: existsSync(PREBUILD) ? false : 'run scripts/build-prebuild.sh (needs root and debootstrap)',
 }, () => {
   it('asks for no glibc symbol above GLIBC_2.31, no GLIBCXX/CXXABI, no libstdc++.so; exports Node-API\'s entry', {
-    skip: has('objdump') && has('readelf') ? false : 'objdump/readelf are not installed (apt-get install binutils)',
+    skip: skipReason(missingCommand('objdump'), missingCommand('readelf')),
   }, (t) => {
     const dyn = spawnSync('objdump', ['-T', PREBUILD], { encoding: 'utf8' });
     assert.equal(dyn.status, 0, dyn.stderr);
@@ -71,10 +68,11 @@ describe('the prebuilt addon (prebuilds/linux-x64/uring-probe.napi.glibc.node)',
   });
 
   const lts = nodeLts();
-  const chrootSkip = !isRoot ? 'needs root (debootstrap, chroot and mounting /proc in the root)'
-    : !has('unshare') ? 'unshare is not installed (util-linux): /proc is mounted in a private mount namespace'
-    : typeof lts === 'string' ? lts
-    : false;
+  const chrootSkip = skipReason(
+    notRoot('debootstrap, chroot and mounting /proc in the root'),
+    missingCommand('unshare', '/proc is mounted in a private mount namespace'),
+    typeof lts === 'string' && lts,
+  );
 
   describe('(c) on Debian 11 (glibc 2.31) with Node 24: check --json --no-bench', { skip: chrootSkip }, () => {
     let root = '';

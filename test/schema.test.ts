@@ -3,30 +3,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { join } from 'node:path';
 import { loadAddon } from '../src/native.js';
 import { FEATURES, OPCODES, SETUP_FLAGS } from '../src/gate/names.js';
 import { parseReportText, readReportFile, schemaPath } from '../src/reader.js';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(ROOT, 'dist', 'bin', 'uring-probe.js');
-const REPORTS = join(ROOT, 'fixtures', 'reports');
-
-/** An independent validator straight from the shipped schema file (not the reader's cached one). */
-function validatorFor(def?: string): (doc: unknown) => string[] {
-  const schema = JSON.parse(readFileSync(join(ROOT, 'schema', 'report-v1.schema.json'), 'utf8')) as { $id: string };
-  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-  ajv.addSchema(schema);
-  const validate = ajv.getSchema(def ? `${schema.$id}#/$defs/${def}` : schema.$id)!;
-  return (doc) => (validate(doc) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
-}
-
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { runCli as cli } from './helpers/launcher.js';
+import { REPORTS, ROOT } from './helpers/paths.js';
+import { schemaValidatorFor as validatorFor } from './helpers/reports.js';
+import { missingLibseccomp, notRoot, skipReason } from './helpers/require.js';
 
 test('the schema is valid draft 2020-12 and ships where the reader looks for it', () => {
   assert.equal(schemaPath(), join(ROOT, 'schema', 'report-v1.schema.json'));
@@ -121,7 +105,7 @@ test('the requirement name tables agree with the addon\'s own ABI header (native
   }
 });
 
-test('a report made in a service context (--user, --memlock, --seccomp-profile) validates, context included', { skip: process.getuid?.() !== 0 ? '--user needs root' : false }, () => {
+test('a report made in a service context (--user, --memlock, --seccomp-profile) validates, context included', { skip: skipReason(notRoot('--user'), missingLibseccomp()) }, () => {
   const run = cli(['check', '--json', '--no-bench', '--user', 'nobody', '--memlock', '64K', '--seccomp-profile', join(ROOT, 'fixtures', 'seccomp', 'base-allow.json')]);
   assert.ok(run.status !== null && [0, 1, 2, 3].includes(run.status), `exit ${run.status}: ${run.stderr}`);
   const doc = JSON.parse(run.stdout) as { context?: { asInvoked: boolean; seccomp: unknown } };

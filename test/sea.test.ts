@@ -4,18 +4,16 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Report } from '../src/types.js';
-import { ROOT, parseSingleDocument, probeById, type CliRun } from './helpers/launcher.js';
+import { parseSingleDocument, probeById, type CliRun } from './helpers/launcher.js';
+import { ROOT, VERSION, withTempDir } from './helpers/paths.js';
+import { missingLibseccomp, notRoot, skipReason } from './helpers/require.js';
 
 const SEA = join(ROOT, 'dist', 'uring-probe-linux-x64');
 const built = existsSync(SEA);
-const isRoot = process.getuid?.() === 0;
 const hasDebootstrap = ['/usr/sbin/debootstrap', '/usr/bin/debootstrap', '/sbin/debootstrap'].some((p) => existsSync(p));
-const libseccomp = ['/usr/lib/x86_64-linux-gnu/libseccomp.so.2', '/lib/x86_64-linux-gnu/libseccomp.so.2', '/usr/lib64/libseccomp.so.2'].some((p) => existsSync(p));
-const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const NOT_BUILT = 'dist/uring-probe-linux-x64 has not been built (run npm run build:sea)';
 const SYSTEM_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -56,30 +54,24 @@ describe('the single executable on this host, with no Node on PATH', { skip: bui
   });
 
   it('check --json --no-bench: one report, the embedded addon loaded and the probe child ran, nothing left in TMPDIR', (t) => {
-    const tmp = mkdtempSync(join(tmpdir(), 'uring-probe-sea-test-'));
-    try {
+    withTempDir('uring-probe-sea-test-', (tmp) => {
       assertReport(t, 'host', run(SEA, ['check', '--json', '--no-bench'], { PATH: '/nonexistent', TMPDIR: tmp }));
       assert.deepEqual(readdirSync(tmp), [], 'the addon file (and the breadcrumb) are gone');
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a report it writes passes its own schema (the embedded schema is read)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'uring-probe-sea-test-'));
-    try {
+    withTempDir('uring-probe-sea-test-', (dir) => {
       const first = run(SEA, ['check', '--json', '--no-bench', '--output', join(dir, 'a.json')], { PATH: '/nonexistent' });
       assert.ok([0, 1, 2].includes(first.status ?? -1), first.stderr);
       const diff = run(SEA, ['diff', '--json', join(dir, 'a.json'), join(dir, 'a.json')], { PATH: '/nonexistent' });
       assert.equal(diff.signal, null, diff.stderr);
       const broken = run(SEA, ['diff', join(ROOT, 'fixtures', 'reports', 'broken', 'bad-status.json'), join(dir, 'a.json')], { PATH: '/nonexistent' });
       assert.match(broken.stderr, /does not match the report schema v1/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
-  it('a seccomp kill profile: the SEA child dies of SIGSYS in io_uring_setup, the tool reports it', { skip: libseccomp ? false : 'libseccomp.so.2 is not installed here' }, (t) => {
+  it('a seccomp kill profile: the SEA child dies of SIGSYS in io_uring_setup, the tool reports it', { skip: skipReason(missingLibseccomp()) }, (t) => {
     const execution = run(SEA, ['check', '--json', '--no-bench', '--seccomp-profile', join(ROOT, 'fixtures', 'seccomp', 'kill-io_uring.json')], { PATH: '/nonexistent' });
     assert.equal(execution.signal, null, `the tool itself must not die: ${execution.stderr}`);
     assert.equal(execution.status, 2, execution.stderr);
@@ -94,7 +86,11 @@ describe('the single executable on this host, with no Node on PATH', { skip: bui
 });
 
 describe('the single executable in a Debian 12 root without Node (chroot, /proc mounted)', {
-  skip: !built ? NOT_BUILT : !isRoot ? 'chroot and mount need root' : !hasDebootstrap ? 'debootstrap is not installed (apt-get install debootstrap)' : false,
+  skip: skipReason(
+    !built && NOT_BUILT,
+    notRoot('chroot and mount'),
+    !hasDebootstrap && 'debootstrap is not installed (apt-get install debootstrap)',
+  ),
 }, () => {
   let root = '';
   let stage = '';

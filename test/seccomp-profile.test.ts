@@ -2,11 +2,8 @@
 // `uring-probe seccomp-profile`: the least change that lets io_uring through.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   allowIoUring,
   dockerArch,
@@ -19,11 +16,10 @@ import {
 import { describeAction, type FilterSpec, type SyscallVerdict } from '../src/context/filter-spec.js';
 import { errnoName } from '../src/errno.js';
 import { UsageError } from '../src/usage-error.js';
+import { runCli as cli } from './helpers/launcher.js';
+import { fixturePath, withTempDir } from './helpers/paths.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(ROOT, 'dist', 'bin', 'uring-probe.js');
-const DIR = join(ROOT, 'fixtures', 'seccomp');
-const fx = (name: string) => join(DIR, name);
+const fx = (name: string) => fixturePath('seccomp', name);
 
 const USER: ProfileContext = { arch: 'x64', kernelRelease: '6.18.44', capabilities: ['CAP_CHOWN', 'CAP_NET_BIND_SERVICE'] };
 const ADMIN: ProfileContext = { ...USER, capabilities: [...USER.capabilities, 'CAP_SYS_ADMIN'] };
@@ -65,10 +61,6 @@ function lineDiff(a: string, b: string): { removed: string[]; added: string[] } 
   removed.push(...x.slice(i));
   added.push(...y.slice(j));
   return { removed, added };
-}
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 const ADDED_ENTRY = [
@@ -308,16 +300,13 @@ test('malformed inline profiles: empty, wrong shapes, contradictions Docker refu
 });
 
 test('loadSeccompProfile: a directory, a missing file and one over 4 MiB are usage errors', () => {
-  assert.match(usageError(() => loadSeccompProfile(DIR, USER)).message, /seccomp\/?: is a directory, not a file$/);
+  assert.match(usageError(() => loadSeccompProfile(fixturePath('seccomp'), USER)).message, /seccomp\/?: is a directory, not a file$/);
   assert.match(usageError(() => loadSeccompProfile(fx('nope.json'), USER)).message, /nope\.json: no such file \(ENOENT\)$/);
-  const tmp = mkdtempSync(join(tmpdir(), 'seccomp-profile-test-'));
-  try {
+  withTempDir('seccomp-profile-test-', (tmp) => {
     const big = join(tmp, 'big.json');
     writeFileSync(big, `{"defaultAction": "SCMP_ACT_ALLOW", "comment": "${'x'.repeat(4 * 1024 * 1024)}"}`);
     assert.match(usageError(() => loadSeccompProfile(big, USER)).message, /big\.json: is \d+ bytes, larger than 4194304 \(4 MiB\)/);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 });
 
 test('allowIoUring on base-allow.json: the diff is only the added entry, the result allows io_uring, a second run changes nothing', () => {
@@ -398,8 +387,7 @@ test('uring-probe seccomp-profile --from base-allow.json: exit 0, the profile on
   assert.equal(r.stderr, 'uring-probe: added syscalls[1]: SCMP_ACT_ALLOW for io_uring_setup, io_uring_enter and io_uring_register\n');
   assert.deepEqual(lineDiff(readFileSync(fx('base-allow.json'), 'utf8'), r.stdout).removed, []);
 
-  const tmp = mkdtempSync(join(tmpdir(), 'seccomp-profile-cli-'));
-  try {
+  withTempDir('seccomp-profile-cli-', (tmp) => {
     const target = join(tmp, 'seccomp-io_uring.json');
     const w = cli(['seccomp-profile', '--from', fx('base-allow.json'), '-o', target]);
     assert.equal(w.status, 0, w.stderr);
@@ -410,9 +398,7 @@ test('uring-probe seccomp-profile --from base-allow.json: exit 0, the profile on
     assert.equal(same.status, 0);
     assert.equal(same.stdout, r.stdout);
     assert.match(same.stderr, /already allows io_uring_setup, io_uring_enter and io_uring_register; nothing to change\n$/);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 });
 
 test('uring-probe seccomp-profile: malformed profile, missing file and no --from are usage errors (64, one line)', () => {

@@ -2,11 +2,8 @@
 // carry its ids (`seedFindings`, valid against the schema), and `check --verbose` ends with it while `check` does not.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { join, resolve } from 'node:path';
 import {
   explainIds,
   findAnyEntry,
@@ -16,30 +13,18 @@ import {
   suggestSeedIds,
   type SeedFindingEntry,
 } from '../src/explain/catalog.js';
-import { renderHuman } from '../src/report/human.js';
-import { projectReport } from '../src/report/json.js';
 import { SEED_FINDINGS, type SeedFinding } from '../src/seed/findings.js';
 import type { Report } from '../src/types.js';
+import { runCli, type CliRun } from './helpers/launcher.js';
+import { ROOT } from './helpers/paths.js';
+import { schemaValidatorFor as validatorFor } from './helpers/reports.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(ROOT, 'dist', 'bin', 'uring-probe.js');
 /** The seed's Go source, flattened (shared/ beside the repository; CI lays it there too). */
 const SEED_DIR = resolve(ROOT, '..', 'shared', 'seed');
 const KEBAB = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 const IDS = SEED_FINDINGS.map((f) => f.id);
 
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function validatorFor(def?: string): (doc: unknown) => string[] {
-  const schema = JSON.parse(readFileSync(join(ROOT, 'schema', 'report-v1.schema.json'), 'utf8')) as { $id: string };
-  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-  ajv.addSchema(schema);
-  const validate = ajv.getSchema(def ? `${schema.$id}#/$defs/${def}` : schema.$id)!;
-  return (doc) => (validate(doc) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
-}
+const cli = (args: string[]): CliRun => runCli(args, { timeoutMs: 120_000 });
 
 function seedSource(): string | null {
   if (!existsSync(SEED_DIR)) return null;
@@ -202,14 +187,6 @@ describe('uring-probe explain seed', () => {
 });
 
 describe('seedFindings in reports', () => {
-  it('the JSON projection keeps the ids, and leaves the field out of a report without it', () => {
-    const base = olderReport();
-    assert.equal('seedFindings' in projectReport(base), false);
-    const withIds = projectReport({ ...base, seedFindings: ['full-sq-waits-forever'] });
-    assert.deepEqual(withIds.seedFindings, ['full-sq-waits-forever']);
-    assert.equal(Object.keys(withIds).at(-1), 'seedFindings');
-  });
-
   it('the schema takes kebab-case ids (known or not), refuses others, and describes the table', () => {
     const validate = validatorFor('report');
     const base = olderReport() as unknown as Record<string, unknown>;
@@ -250,14 +227,5 @@ describe('seedFindings in reports', () => {
     assert.ok(plain.status !== null && [0, 1, 2, 3].includes(plain.status), plain.stderr);
     assert.doesNotMatch(plain.stdout, /What the port found in the seed/);
     assert.match(plain.stdout.trimEnd().split('\n').at(-1)!, /^Verdict: /);
-  });
-
-  it('the human renderer shows the report\'s own ids: none for an older report, unknown ones by id', () => {
-    const base = olderReport();
-    assert.doesNotMatch(renderHuman(base, { color: false, verbose: true }), /What the port found in the seed/);
-    const text = renderHuman({ ...base, seedFindings: ['unbounded-waits', 'from-a-later-version'] }, { color: false, verbose: true });
-    assert.match(text, /^ {2}unbounded-waits +Every wait is unbounded/m);
-    assert.match(text, /^ {2}from-a-later-version +\(not in this version's table\)/m);
-    assert.doesNotMatch(renderHuman({ ...base, seedFindings: IDS }, { color: false, verbose: false }), /What the port found/);
   });
 });

@@ -1,13 +1,13 @@
 // Failure paths through the io_uring sysctls (kernel >= 6.6): io_uring_disabled=2, =1 without the group, =1 with it.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { CLI_PATH, describeRun, nobodyReadableCli, probeById, runCheckHuman, runCheckJson } from './helpers/launcher.js';
+import { describeRun, nobodyReadableCli, probeById, runCheckHuman, runCheckJson } from './helpers/launcher.js';
+import { CLI_PATH } from './helpers/paths.js';
+import { asUser, idOf, missingCommand, missingSysctl, notRoot, skipReason } from './helpers/require.js';
 
 const DISABLED_SYSCTL = '/proc/sys/kernel/io_uring_disabled';
 const GROUP_SYSCTL = '/proc/sys/kernel/io_uring_group';
-const sysctlsPresent = existsSync(DISABLED_SYSCTL) && existsSync(GROUP_SYSCTL);
 
 interface IoUringSysctls {
   disabled: string;
@@ -26,24 +26,18 @@ function writeSysctls(values: IoUringSysctls): void {
   writeFileSync(DISABLED_SYSCTL, values.disabled);
 }
 
-function idOf(flag: '-u' | '-g', user: string): string {
-  const run = spawnSync('id', [flag, user], { encoding: 'utf8' });
-  assert.equal(run.status, 0, `id ${flag} ${user}: ${run.stderr}`);
-  return run.stdout.trim();
-}
-
 describe(
   'kernel.io_uring_disabled and kernel.io_uring_group',
   {
-    skip: !sysctlsPresent
-      ? 'kernel.io_uring_disabled does not exist on this kernel (< 6.6)'
-      : process.getuid?.() !== 0
-        ? 'writing kernel.io_uring_disabled and kernel.io_uring_group needs root'
-        : false,
+    skip: skipReason(
+      missingSysctl('kernel.io_uring_disabled', '6.6'),
+      missingSysctl('kernel.io_uring_group', '6.6'),
+      notRoot('writing kernel.io_uring_disabled and kernel.io_uring_group'),
+      missingCommand('setpriv'),
+    ),
   },
   () => {
     let original: IoUringSysctls | null = null;
-    let nobodyUid = '';
     let nobodyGid = '';
     let asNobody: string[] = [];
     let nobodyCli = CLI_PATH;
@@ -62,9 +56,8 @@ describe(
 
     before(() => {
       original = readSysctls();
-      nobodyUid = idOf('-u', 'nobody');
-      nobodyGid = idOf('-g', 'nobody');
-      asNobody = ['setpriv', `--reuid=${nobodyUid}`, `--regid=${nobodyGid}`, '--clear-groups', '--'];
+      nobodyGid = String(idOf('-g', 'nobody'));
+      asNobody = asUser('nobody');
       const staged = nobodyReadableCli(asNobody);
       nobodyCli = staged.cliPath;
       stagedRoot = staged.stagedRoot;

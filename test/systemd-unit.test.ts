@@ -3,8 +3,7 @@
 // systemd-analyze where it is installed).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { FilterSpec, SeccompAction } from '../src/context/filter-spec.js';
@@ -17,10 +16,10 @@ import {
   resolveUnitPath,
 } from '../src/context/systemd-unit.js';
 import { UsageError } from '../src/usage-error.js';
-import { ROOT } from './helpers/launcher.js';
+import { fixturePath, makeTempDir, removeDir } from './helpers/paths.js';
+import { requireCommand } from './helpers/require.js';
 
-const FIXTURES = join(ROOT, 'fixtures', 'systemd');
-const fixture = (name: string): string => join(FIXTURES, name);
+const fixture = (name: string): string => fixturePath('systemd', name);
 
 /** A fixed group table, so the parse tests do not depend on the host's systemd. */
 const GROUPS: Record<string, string[]> = {
@@ -57,9 +56,7 @@ function assertUsageError(fn: () => unknown, ...fragments: string[]): UsageError
 }
 
 const analyze = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
-const haveAnalyze = !analyze.error && analyze.status === 0;
-const systemdVersion = haveAnalyze ? Number(/^systemd (\d+)/.exec(analyze.stdout)?.[1] ?? NaN) : NaN;
-const NO_ANALYZE = 'systemd-analyze is not installed on this host';
+const systemdVersion = !analyze.error && analyze.status === 0 ? Number(/^systemd (\d+)/.exec(analyze.stdout)?.[1] ?? NaN) : NaN;
 
 describe('fixtures, parsed with a fixed syscall group table', () => {
   it('udp-service.service: identity, memlock, capabilities, filter', () => {
@@ -320,8 +317,8 @@ describe('other settings', () => {
 });
 
 describe('unit and drop-in lookup', () => {
-  const scratch = mkdtempSync(join(tmpdir(), 'uring-probe-units-'));
-  after(() => rmSync(scratch, { recursive: true, force: true }));
+  const scratch = makeTempDir('uring-probe-units-');
+  after(() => removeDir(scratch));
 
   it('resolveUnitPath by NAME finds systemd-journald.service', (t) => {
     const shipped = '/lib/systemd/system/systemd-journald.service';
@@ -383,10 +380,7 @@ describe('unit and drop-in lookup', () => {
 
 describe("the host's systemd-analyze", () => {
   it('@system-service expands to real syscalls, nested groups included', (t) => {
-    if (!haveAnalyze) {
-      t.skip(NO_ANALYZE);
-      return;
-    }
+    if (!requireCommand(t, 'systemd-analyze')) return;
     const names = expandSyscallGroup('@system-service');
     for (const name of ['read', 'mmap', 'sendmsg', 'recvmsg', 'execve', 'exit_group']) {
       assert.ok(names.includes(name), `@system-service lacks ${name}`);
@@ -405,18 +399,12 @@ describe("the host's systemd-analyze", () => {
   });
 
   it('an unknown group is a UsageError', (t) => {
-    if (!haveAnalyze) {
-      t.skip(NO_ANALYZE);
-      return;
-    }
+    if (!requireCommand(t, 'systemd-analyze')) return;
     assertUsageError(() => expandSyscallGroup('@no-such-group'), '@no-such-group');
   });
 
   it('system-service-kill.service with real groups: kill-process default, @default included', (t) => {
-    if (!haveAnalyze) {
-      t.skip(NO_ANALYZE);
-      return;
-    }
+    if (!requireCommand(t, 'systemd-analyze')) return;
     const spec = loadSystemdUnit(fixture('system-service-kill.service'), { unitDirs: [] }).systemCallFilter!;
     assert.deepEqual(spec.defaultAction, { kind: 'kill-process' });
     assert.deepEqual(verdict(spec, 'read').action, { kind: 'allow' });
@@ -426,10 +414,7 @@ describe("the host's systemd-analyze", () => {
   });
 
   it('deny-io_uring.service with real groups: only the three are denied', (t) => {
-    if (!haveAnalyze) {
-      t.skip(NO_ANALYZE);
-      return;
-    }
+    if (!requireCommand(t, 'systemd-analyze')) return;
     const spec = loadSystemdUnit(fixture('deny-io_uring.service'), { unitDirs: [] }).systemCallFilter!;
     assert.deepEqual(spec.defaultAction, { kind: 'allow' });
     assert.deepEqual(spec.rules.flatMap((r) => r.syscalls), ['io_uring_enter', 'io_uring_register', 'io_uring_setup']);

@@ -4,26 +4,9 @@ import { createHash } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ProbeResult, Report } from '../../src/types.js';
+import { CLI_PATH, ROOT } from './paths.js';
 
-/** The repository root: the nearest ancestor holding the uring-probe package.json. */
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string };
-      if (pkg.name === 'uring-probe') return dir;
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('launcher: no uring-probe package.json above ' + fileURLToPath(import.meta.url));
-    dir = parent;
-  }
-}
-
-export const ROOT = repoRoot();
-export const CLI_PATH = join(ROOT, 'dist', 'bin', 'uring-probe.js');
 export const LAUNCHER_SOURCE = join(ROOT, 'test', 'helpers', 'seccomp-launcher.c');
 const LAUNCHER_CACHE_DIR = join(ROOT, 'dist', 'test-bin');
 
@@ -56,8 +39,10 @@ export interface RunOptions {
   seccomp?: string[];
   /** a command put in front of `node dist/bin/uring-probe.js` (after the launcher), e.g. ['unshare', '-n'] */
   prefix?: string[];
-  /** extra environment; NO_COLOR=1 is always set so human output is plain */
-  env?: Record<string, string>;
+  /** extra environment over this process's; NO_COLOR=1 and FORCE_COLOR=0 unless given here; undefined removes a variable */
+  env?: Record<string, string | undefined>;
+  /** what the program reads on stdin (default: nothing, stdin is /dev/null) */
+  input?: string | Buffer;
   /** bound on the whole run (the runner kills the process group past it); not a test assertion */
   timeoutMs?: number;
   /** another copy of the built CLI (e.g. one that user nobody can read); default dist/bin/uring-probe.js */
@@ -72,7 +57,17 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `node dist/bin/uring-probe.js ARGS` under the given seccomp rules and prefix. */
+/** The environment of a run: this process's, plain output, then `extra` (undefined removes a variable). */
+function runEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
+  for (const [name, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
+}
+
+/** Runs `node dist/bin/uring-probe.js ARGS` (the one CLI wrapper of the tests), under the given seccomp rules and prefix. */
 export function runCli(args: string[], options: RunOptions = {}): CliRun {
   const cliPath = options.cliPath ?? CLI_PATH;
   if (!existsSync(cliPath)) {
@@ -86,10 +81,11 @@ export function runCli(args: string[], options: RunOptions = {}): CliRun {
   const result = spawnSync(program, programArgs, {
     cwd: join(dirname(cliPath), '..', '..'), // the package root of that CLI
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env },
+    env: runEnv(options.env),
     timeout: options.timeoutMs ?? 60_000,
     killSignal: 'SIGKILL',
-    stdio: ['ignore', 'pipe', 'pipe'],
+    input: options.input,
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     maxBuffer: 16 * 1024 * 1024,
   });
   if (result.error) throw new Error(`launcher: ${command.join(' ')} failed to run: ${result.error.message}`);
