@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import type { ProbeResult, ProbeStatus, ReasonCode, Report, SetupAttempt, Verdict } from '../src/types.js';
 import {
   describeRun,
+  missingNodeUnder,
   probeById,
   runCheckHuman,
   runCheckJson,
@@ -603,7 +604,7 @@ describe('the CLI when the kernel says no (seccomp)', { skip: NO_LAUNCHER }, () 
   });
 
   for (const scenario of SCENARIOS) {
-    it(scenario.name, () => {
+    it(scenario.name, (t) => {
       const rules = typeof scenario.rules === 'function' ? scenario.rules(healthyReport!) : scenario.rules;
       if (scenario.nodeDiesAtStartup && NODE_MAJOR >= 22) {
         // Node 22+'s libuv creates an io_uring at start-up: a process filtered from birth dies before
@@ -614,6 +615,8 @@ describe('the CLI when the kernel says no (seccomp)', { skip: NO_LAUNCHER }, () 
         assert.equal(dead.stdout, '', 'no JavaScript ran');
         return;
       }
+      const noNode = missingNodeUnder(rules);
+      if (noNode) return void t.skip(noNode);
       const run = runCheckJson({ seccomp: rules }, scenario.args);
       assertExit(run, scenario.exit);
       if (scenario.verdict) assert.equal(run.report.verdict, scenario.verdict);
@@ -689,7 +692,9 @@ const PROBE_SCENARIOS: ProbeScenario[] = [
 
 describe('probes run under a filter (in a child, the real addon, no stubs)', { skip: NO_LAUNCHER }, () => {
   for (const scenario of PROBE_SCENARIOS) {
-    it(scenario.name, () => {
+    it(scenario.name, (t) => {
+      const noNode = missingNodeUnder(scenario.rules);
+      if (noNode) return void t.skip(noNode);
       const results = runProbesUnder(scenario.rules, scenario.probes);
       assert.equal(results.length, scenario.probes.length);
       const result = results[results.length - 1];

@@ -34,6 +34,29 @@ export function launcherBinary(): string {
   return binary;
 }
 
+const nodeUnderRules = new Map<string, string | null>();
+
+/**
+ * Why this Node cannot run at all under the launcher's `rules` (null when `node -e 0` runs), asked
+ * for real once per rule set. Node 22+'s libuv sets up an io_uring at start-up and aborts when
+ * io_uring_enter is then refused (`libuv: io_uring_enter(getevents): Operation not permitted`), so a
+ * filter that lets io_uring_setup through but refuses io_uring_enter leaves no process to test.
+ */
+export function missingNodeUnder(rules: string[]): string | null {
+  const key = rules.join('\0');
+  if (!nodeUnderRules.has(key)) {
+    const run = spawnSync(launcherBinary(), [...rules, '--', process.execPath, '-e', '0'], { encoding: 'utf8', timeout: 30_000 });
+    const said = run.stderr.trim().split('\n').find((line) => line.length > 0) ?? '';
+    nodeUnderRules.set(
+      key,
+      run.status === 0
+        ? null
+        : `Node ${process.version} itself dies under ${rules.join(' ')} before any JavaScript runs (${run.signal ?? `exit ${run.status}`}${said ? `: ${said}` : ''}): its libuv sets up an io_uring at start-up`,
+    );
+  }
+  return nodeUnderRules.get(key)!;
+}
+
 export interface RunOptions {
   /** seccomp-launcher rules, e.g. ['--errno', 'io_uring_setup=EPERM']; none = no launcher */
   seccomp?: string[];
