@@ -195,3 +195,22 @@ test('every probe of the registry can be required by name (PROBE_IDS follows the
   const { PROBE_IDS } = await import('../src/gate/names.js');
   assert.deepEqual([...PROBE_IDS].sort(), PROBES.map((p) => p.id).sort());
 });
+
+test('names of Object.prototype members are unknown requirements, not met ones (command line and policy file)', () => {
+  const keys = ['constructor', '__proto__', 'hasOwnProperty', 'toString', 'valueOf', 'cap:constructor', 'probe:__proto__', 'reg:__proto__'];
+  for (const key of keys) assert.throws(() => parseRequirement(key), UsageError, key);
+  const report = join(REPORTS, '6.18-compatible.json');
+  for (const key of ['constructor', '__proto__']) {
+    const run = cli(['gate', report, '--require', key]);
+    assert.equal(run.status, 64, `--require ${key}: ${run.stdout}${run.stderr}`);
+    assert.match(run.stderr, new RegExp(`unknown requirement '${key}'`));
+    assert.doesNotMatch(run.stdout, /GATE PASSED/);
+  }
+  withTempDir('uring-probe-proto-', (dir) => {
+    const policy = join(dir, 'policy.json');
+    writeFileSync(policy, JSON.stringify({ require: ['constructor'] }));
+    const run = cli(['gate', report, '--policy', policy]);
+    assert.equal(run.status, 64, run.stdout + run.stderr);
+    assert.doesNotMatch(run.stdout, /GATE PASSED/);
+  });
+});

@@ -3,7 +3,7 @@ import type { GateOutcome, Report, Verdict } from '../types.js';
 import { EXIT } from '../types.js';
 import { computeVerdict } from '../verdict.js';
 import { hostCapabilities, type HostCapabilities, type Measured, type SetupFlagOutcome } from './host-capabilities.js';
-import { CAPABILITIES, parseRequirement, type Requirement } from './names.js';
+import { CAPABILITIES, ownEntry, parseRequirement, type Requirement } from './names.js';
 import { floorOutcome, type FloorOutcome } from '../probes/throughput.js';
 
 /** What a run is gated on: from --require/--min-pps/--min-ratio/--strict and/or a policy file. */
@@ -74,7 +74,7 @@ function checkRequirement(req: Requirement, caps: HostCapabilities): string | nu
       const m = caps.multishotRecvmsg;
       if (!m.known) return unknown(m);
       if (m.value) return null;
-      const meaning = CAPABILITIES[req.name]?.meaning ?? req.name;
+      const meaning = ownEntry(CAPABILITIES, req.name)?.meaning ?? req.name;
       const where = caps.multishotFailure ? `, failed at ${caps.multishotFailure}` : '';
       return `${meaning.replace(/ delivered datagrams$/, '')} did not work on ${kernelOf(report)}${where}${since(req)}`;
     }

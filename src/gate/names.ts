@@ -6,6 +6,14 @@ export { FEATURES, OPCODES, OPCODE_SINCE, SETUP_FLAGS, namesOfBits, type KernelN
 import { FEATURES, OPCODES, OPCODE_SINCE, SETUP_FLAGS } from '../kernel-abi.js';
 
 /** IORING_REGISTER_* operations uring-probe measures (worker-limit and opcodes probes). */
+/**
+ * `table[key]` only when `key` is the table's own entry: names come from the command line, policy
+ * files and reports, and `constructor` or `__proto__` must not find Object.prototype's members.
+ */
+export function ownEntry<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 export const MEASURED_REGISTER_OPS: Readonly<Record<string, { since: string; probe: string }>> = {
   IOWQ_MAX_WORKERS: { since: '5.15', probe: 'worker-limit' },
   PROBE: { since: '5.6', probe: 'opcodes' },
@@ -44,10 +52,10 @@ function featureReq(name: string): Requirement | null {
   return f ? { kind: 'feature', canonical: f.name, name: f.name, since: f.since } : null;
 }
 function opReq(name: string): Requirement | null {
-  return opcodeSet.has(name) ? { kind: 'op', canonical: `op:${name}`, name, since: OPCODE_SINCE[name] ?? null } : null;
+  return opcodeSet.has(name) ? { kind: 'op', canonical: `op:${name}`, name, since: ownEntry(OPCODE_SINCE, name) ?? null } : null;
 }
 function registerReq(name: string): Requirement | null {
-  const r = MEASURED_REGISTER_OPS[name];
+  const r = ownEntry(MEASURED_REGISTER_OPS, name);
   return r ? { kind: 'register', canonical: name === 'PROBE' ? 'reg:PROBE' : name, name, since: r.since } : null;
 }
 
@@ -82,8 +90,9 @@ export function parseRequirement(raw: string): Requirement {
   if (text === '') throw new UsageError('empty requirement name', 'pass e.g. --require COOP_TASKRUN');
   const lower = text.toLowerCase();
   const bareLower = lower.replace(/^(probe|cap):/, '');
-  if (CAPABILITIES[bareLower]) {
-    return { kind: 'capability', canonical: bareLower, name: bareLower, since: CAPABILITIES[bareLower]!.since };
+  const capability = ownEntry(CAPABILITIES, bareLower);
+  if (capability) {
+    return { kind: 'capability', canonical: bareLower, name: bareLower, since: capability.since };
   }
   if (PROBE_IDS.includes(bareLower)) return { kind: 'probe', canonical: bareLower, name: bareLower, since: null };
 
