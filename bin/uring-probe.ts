@@ -8,6 +8,7 @@ import { commands, type CommandIo } from '../src/commands/index.js';
 import { explainCatalog } from '../src/explain/catalog.js';
 import { toolInfo, toolVersion } from '../src/host.js';
 import { renderErrorDocument } from '../src/report/json.js';
+import { assertArgvConventions } from '../src/cli/argv-guard.js';
 import { isSingleExecutable } from '../src/runtime.js';
 import { EXIT } from '../src/types.js';
 import { UsageError, usageLine } from '../src/usage-error.js';
@@ -147,6 +148,7 @@ async function main(): Promise<number> {
 
   let exitCode: number | null = null;
   try {
+    assertArgvConventions(args);
     const parser = yargs(args)
       .scriptName('uring-probe')
       .usage('$0 <command> [options]\n\nKernel-compatibility probe and diagnostics for io_uring UDP networking on Linux.')
