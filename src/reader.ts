@@ -164,7 +164,9 @@ function endsInsideValue(text: string): boolean {
 }
 
 /** Parse and classify the text of one report. */
-export function parseReportText(text: string): ReadOutcome {
+export function parseReportText(raw: string): ReadOutcome {
+  // A UTF-8 byte order mark (editors on other systems write one) is not part of the JSON.
+  const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
   if (text.trim().length === 0) {
     return { ok: false, problem: 'empty', message: 'empty file; the report was never written (check the job that produced it)' };
   }

@@ -8,6 +8,7 @@ import { FleetAccumulator } from '../fleet/rollup.js';
 import { UsageError } from '../usage-error.js';
 import { emit, formatFrom, outputPath, useColor } from './output.js';
 import type { CliCommand, CommandIo } from './index.js';
+import { escapeControls } from '../report/terminal-safe.js';
 
 function fleetFormat(argv: Record<string, unknown>): FleetFormat {
   return formatFrom<FleetFormat>(argv);
@@ -48,7 +49,7 @@ export const fleetCommand: CliCommand = {
     else if (format === 'csv') text = renderFleetCsv(rollup);
     else text = renderFleetHuman(rollup, { color, verbose: argv['verbose'] === true });
     // CSV has one row per host only: name the skipped inputs on stderr.
-    if (format === 'csv') for (const s of rollup.skipped) io.stderr.write(`uring-probe: skipped ${s.source}: ${s.problem}: ${s.message}\n`);
+    if (format === 'csv') for (const s of rollup.skipped) io.stderr.write(`uring-probe: skipped ${escapeControls(s.source)}: ${s.problem}: ${escapeControls(s.message)}\n`);
     emit(io, output, text);
     return rollup.exitCode;
   },

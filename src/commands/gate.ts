@@ -10,6 +10,7 @@ import { UsageError } from '../usage-error.js';
 import { emit, formatFrom, outputPath, useColor } from './output.js';
 import type { CliCommand, CommandIo } from './index.js';
 import { readReportArg, UnreadableReport, unreadable } from './report-input.js';
+import { terminalSafe } from '../report/terminal-safe.js';
 
 export const GATE_FORMATS = ['human', 'json', 'junit'] as const;
 type GateFormat = (typeof GATE_FORMATS)[number];
@@ -19,7 +20,8 @@ function gateFormat(argv: Record<string, unknown>): GateFormat {
 }
 
 /** The decision in a few lines: what was asked, what is unmet and what the host has instead. */
-export function renderGateHuman(report: Report, color: boolean): string {
+export function renderGateHuman(gated: Report, color: boolean): string {
+  const report = terminalSafe(gated);
   const c = new Chalk({ level: color ? 1 : 0 });
   const g = report.gate!;
   const asked = [

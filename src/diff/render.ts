@@ -1,6 +1,7 @@
 // Renderers of a report diff: human (what changed, worst first) and json ($defs/diff in the schema).
 import { Chalk } from 'chalk';
 import type { ReportDiff } from './diff.js';
+import { terminalSafe } from '../report/terminal-safe.js';
 
 export const DIFF_FORMATS = ['human', 'json'] as const;
 export type DiffFormat = (typeof DIFF_FORMATS)[number];
@@ -24,7 +25,8 @@ function signed(n: number): string {
   return `${n > 0 ? '+' : ''}${n.toFixed(1)}%`;
 }
 
-export function renderDiffHuman(d: ReportDiff, options: { color: boolean }): string {
+export function renderDiffHuman(diff: ReportDiff, options: { color: boolean }): string {
+  const d = terminalSafe(diff);
   const c = new Chalk({ level: options.color ? 1 : 0 });
   const out: string[] = [];
   out.push(c.bold(`uring-probe diff: ${d.host.hostname}`) + (d.host.sameMachine ? '' : c.yellow(' (the two reports are from different machines)')));

@@ -5,6 +5,7 @@ import type { GatePolicy } from '../gate/evaluate.js';
 import { policyDocument, type PolicyDocument } from '../gate/policy.js';
 import type { FleetRollup, HostSummary, Percentiles } from './rollup.js';
 import { VERDICTS } from './rollup.js';
+import { csvSafeText, escapeControls, terminalSafe } from '../report/terminal-safe.js';
 
 export const FLEET_FORMATS = ['human', 'json', 'csv'] as const;
 export type FleetFormat = (typeof FLEET_FORMATS)[number];
@@ -70,7 +71,7 @@ export function renderFleetJson(doc: FleetDocument): string {
 
 /** RFC 4180 field: quoted when it holds a comma, quote or line break. */
 export function csvField(value: string | number | boolean | null): string {
-  const text = value === null ? '' : String(value);
+  const text = value === null ? '' : typeof value === 'string' ? csvSafeText(escapeControls(value)) : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
@@ -118,7 +119,8 @@ export interface FleetHumanOptions {
   verbose: boolean;
 }
 
-export function renderFleetHuman(r: FleetRollup, options: FleetHumanOptions): string {
+export function renderFleetHuman(rollup: FleetRollup, options: FleetHumanOptions): string {
+  const r = terminalSafe(rollup);
   const c = new Chalk({ level: options.color ? 1 : 0 });
   const out: string[] = [];
   out.push(c.bold(`uring-probe fleet: ${r.hosts} host${r.hosts === 1 ? '' : 's'} from ${r.documents} document${r.documents === 1 ? '' : 's'}`) +

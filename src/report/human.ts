@@ -4,6 +4,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import { seedFinding } from '../seed/findings.js';
 import type { FactValue, ProbeResult, ProbeStatus, Report, SetupAttempt, Verdict } from '../types.js';
+import { terminalSafe } from './terminal-safe.js';
 
 export interface HumanOptions {
   /** ANSI colour (the caller decides: a TTY and no NO_COLOR) */
@@ -174,7 +175,8 @@ function seedFindingLines(ids: readonly string[] | undefined, c: ChalkInstance, 
   return lines;
 }
 
-export function renderHuman(report: Report, options: HumanOptions): string {
+export function renderHuman(raw: Report, options: HumanOptions): string {
+  const report = terminalSafe(raw);
   const c = new Chalk({ level: options.color ? 1 : 0 });
   const width = Math.max(60, options.width ?? 110);
   const h = report.host;

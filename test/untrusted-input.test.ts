@@ -1,0 +1,85 @@
+// Reports are untrusted input: control characters in hostnames and summaries never reach the
+// terminal or a CSV cell raw, a CSV cell cannot start a formula, and a UTF-8 BOM is accepted.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { csvSafeText, escapeControls, terminalSafe } from '../src/report/terminal-safe.js';
+import type { Report } from '../src/types.js';
+import { runCli } from './helpers/launcher.js';
+import { reportFixture, withTempDir } from './helpers/paths.js';
+
+const EVIL_HOST = 'web\u001b]0;pwned\u0007-01\u0000\u001b[2J\u009b31m';
+/** Any control character except the newline that ends lines. */
+const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+
+function evilReport(): Report {
+  const report = reportFixture('6.18-compatible.json');
+  report.host.hostname = EVIL_HOST;
+  const loopback = report.probes.find((p) => p.id === 'loopback')!;
+  loopback.summary = `bad\u001b[8mhidden\u001b[0m`;
+  loopback.status = 'fail';
+  loopback.reason = 'DATA_MISMATCH';
+  report.verdict = 'incompatible'; // listed among the failing hosts of `fleet`
+  report.exitCode = 2;
+  return report;
+}
+
+describe('untrusted text in reports', () => {
+  it('escapeControls writes every C0/C1 control and DEL as an escape; terminalSafe reaches keys and nested strings', () => {
+    assert.equal(escapeControls('a\u001bb\u0007c\u0000d\u007fe\u009bf\ng'), 'a\\x1bb\\x07c\\x00d\\x7fe\\x9bf\\ng');
+    assert.deepEqual(terminalSafe({ 'k\u001b': ['x\u0007', 1, null, { y: 'z\u0000' }] }), { 'k\\x1b': ['x\\x07', 1, null, { y: 'z\\x00' }] });
+    for (const [input, out] of [['=1+2', "'=1+2"], ['+cmd', "'+cmd"], ['-x', "'-x"], ['@SUM(A1)', "'@SUM(A1)"], ['host', 'host']]) {
+      assert.equal(csvSafeText(input!), out);
+    }
+  });
+
+  it('gate, diff and fleet (human and CSV) print no raw control character from a report', () => {
+    withTempDir('uring-probe-untrusted-', (dir) => {
+      const file = join(dir, 'evil.json');
+      writeFileSync(file, JSON.stringify(evilReport()));
+      const other = join(dir, 'other.json');
+      const second = evilReport();
+      second.startedAt = '2026-11-26T16:00:00.000Z';
+      writeFileSync(other, JSON.stringify(second));
+      const runs = {
+        gate: runCli(['gate', file, '--require', 'COOP_TASKRUN']),
+        diff: runCli(['diff', file, other]),
+        fleet: runCli(['fleet', dir]),
+        csv: runCli(['fleet', '--format', 'csv', dir]),
+      };
+      for (const [name, run] of Object.entries(runs)) {
+        assert.ok(run.status !== null && run.status < 64, `${name}: ${run.stderr}`);
+        const text = name === 'csv' ? run.stdout.replace(/\r\n/g, '\n') : run.stdout; // RFC 4180 ends rows with CRLF
+        assert.doesNotMatch(text, RAW_CONTROL, `${name} printed a raw control character`);
+        assert.doesNotMatch(run.stderr, RAW_CONTROL, `${name} printed a raw control character on stderr`);
+      }
+      assert.match(runs.gate.stdout, /web\\x1b\]0;pwned\\x07-01\\x00/);
+      assert.match(runs.fleet.stdout, /web\\x1b/);
+      assert.match(runs.csv.stdout, /web\\x1b/);
+    });
+  });
+
+  it('a CSV cell from a report that starts like a formula is quoted with an apostrophe', () => {
+    withTempDir('uring-probe-csv-formula-', (dir) => {
+      const report = reportFixture('6.18-compatible.json');
+      report.host.hostname = '=HYPERLINK("http://x","y")';
+      writeFileSync(join(dir, 'r.json'), JSON.stringify(report));
+      const run = runCli(['fleet', '--format', 'csv', dir]);
+      const row = run.stdout.split('\r\n')[1]!;
+      assert.ok(row.startsWith(`"'=HYPERLINK(""http://x"",""y"")"`), row);
+    });
+  });
+
+  it('a report with a UTF-8 byte order mark is read (gate and fleet)', () => {
+    withTempDir('uring-probe-bom-', (dir) => {
+      const file = join(dir, 'bom.json');
+      writeFileSync(file, `\ufeff${JSON.stringify(reportFixture('6.18-compatible.json'))}`);
+      const gate = runCli(['gate', file, '--require', 'COOP_TASKRUN']);
+      assert.equal(gate.status, 0, gate.stdout + gate.stderr);
+      const fleet = runCli(['fleet', '--json', dir]);
+      assert.equal(fleet.status, 0, fleet.stderr);
+      assert.equal((JSON.parse(fleet.stdout) as { skipped: unknown[] }).skipped.length, 0);
+    });
+  });
+});
