@@ -183,6 +183,33 @@ function rxPpsOf(run: EngineRun): number | null {
   return Number.isFinite(pps) ? pps : null;
 }
 
+/**
+ * The probe's status from its facts' floor outcomes: fail when the interval is below a floor,
+ * warn (THROUGHPUT_INCONCLUSIVE) when it straddles one, pass otherwise. `line` is the measurement.
+ */
+export function judgeFloors(
+  facts: ThroughputFacts,
+  line: string,
+): { status: 'pass' | 'warn' | 'fail'; reason: 'BELOW_MIN_PPS' | 'BELOW_MIN_RATIO' | 'THROUGHPUT_INCONCLUSIVE' | null; summary: string } {
+  const confidence = `${Math.round((facts.intervalConfidence ?? 0) * 100)}%`;
+  const seedRange = `seed ${kpps(facts.seedPps ?? 0)} pkt/s (${confidence} interval ${kpps(facts.seedPpsLow ?? 0)}–${kpps(facts.seedPpsHigh ?? 0)})`;
+  const ratioRange = `seed/syscall ratio ${facts.ratio?.toFixed(2) ?? '?'} (${confidence} interval ${facts.ratioLow?.toFixed(2) ?? '?'}–${facts.ratioHigh?.toFixed(2) ?? '?'})`;
+  if (facts.minPpsOutcome === 'below') {
+    return { status: 'fail', reason: 'BELOW_MIN_PPS', summary: `${seedRange} is below --min-pps ${facts.minPps}; ${line}` };
+  }
+  if (facts.minRatioOutcome === 'below') {
+    return { status: 'fail', reason: 'BELOW_MIN_RATIO', summary: `${ratioRange} is below --min-ratio ${facts.minRatio}; ${line}` };
+  }
+  const straddles = [
+    ...(facts.minPpsOutcome === 'inconclusive' ? [`${seedRange} straddles --min-pps ${facts.minPps}`] : []),
+    ...(facts.minRatioOutcome === 'inconclusive' ? [`${ratioRange} straddles --min-ratio ${facts.minRatio}`] : []),
+  ];
+  if (straddles.length > 0) {
+    return { status: 'warn', reason: 'THROUGHPUT_INCONCLUSIVE', summary: `inconclusive: ${straddles.join('; ')}; ${line}` };
+  }
+  return { status: 'pass', reason: null, summary: line };
+}
+
 export const throughputProbe: ProbeSpec = {
   id: 'throughput',
   title: 'Loopback throughput: the seed\'s rings against plain syscalls',
@@ -303,36 +330,8 @@ export const throughputProbe: ProbeSpec = {
     const seedLevels = facts.seedLevels ?? [];
     const levels = seedLevels.length === 2 ? `; seed slices at two levels: ${seedLevels.map((l) => `${l.slices}× ${kpps(l.pps)}`).join(', ')}` : '';
     const line = `seed ${kpps(seedPps ?? 0)} pkt/s, syscall ${kpps(syscallPps ?? 0)} pkt/s (${ratioText}) at ${THROUGHPUT_SIZE} B${levels}; best here: ${best?.mode ?? '?'} ${kpps(best?.pps ?? 0)}`;
-    const seedRange = `seed ${kpps(seedI!.median)} pkt/s (${confidence} interval ${kpps(seedI!.low)}–${kpps(seedI!.high)})`;
-    const ratioRange = `seed/syscall ratio ${ratio?.toFixed(2) ?? '?'} (${confidence} interval ${ratioI!.low.toFixed(2)}–${ratioI!.high.toFixed(2)})`;
-    if (minPpsOutcome === 'below') {
-      return probeResult(spec, {
-        status: 'fail',
-        summary: `${seedRange} is below --min-pps ${minPps}; ${line}`,
-        reason: 'BELOW_MIN_PPS',
-        facts,
-      });
-    }
-    if (minRatioOutcome === 'below') {
-      return probeResult(spec, {
-        status: 'fail',
-        summary: `${ratioRange} is below --min-ratio ${minRatio}; ${line}`,
-        reason: 'BELOW_MIN_RATIO',
-        facts,
-      });
-    }
-    const straddles = [
-      ...(minPpsOutcome === 'inconclusive' ? [`${seedRange} straddles --min-pps ${minPps}`] : []),
-      ...(minRatioOutcome === 'inconclusive' ? [`${ratioRange} straddles --min-ratio ${minRatio}`] : []),
-    ];
-    if (straddles.length > 0) {
-      return probeResult(spec, {
-        status: 'warn',
-        summary: `inconclusive: ${straddles.join('; ')}; ${line}`,
-        reason: 'THROUGHPUT_INCONCLUSIVE',
-        facts,
-      });
-    }
-    return probeResult(spec, { status: 'pass', summary: line, facts });
+    const judged = judgeFloors(facts, line);
+    return probeResult(spec, { ...judged, facts });
   },
 };
+
