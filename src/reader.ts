@@ -17,7 +17,8 @@ export type ReadProblem =
   | 'foreign'             // JSON, but not written by uring-probe
   | 'error-document'      // uring-probe's own error document: that host produced no report
   | 'unsupported-version' // a schema major version this build does not know
-  | 'schema-invalid';     // claims to be a v1 report but does not match the schema
+  | 'schema-invalid'      // claims to be a v1 report but does not match the schema
+  | 'future-date';        // (fleet) dated more than a day after the roll-up: it would hide the machine's real reports
 
 export type ReadOutcome =
   | { ok: true; report: Report }

@@ -83,3 +83,26 @@ describe('untrusted text in reports', () => {
     });
   });
 });
+
+describe('fleet and reports dated in the future', () => {
+  it('a report dated in the year 9999 is skipped with its reason and does not hide the real one', () => {
+    withTempDir('uring-probe-future-', (dir) => {
+      const real = reportFixture('6.18-compatible.json');
+      const loopback = real.probes.find((p) => p.id === 'loopback')!;
+      loopback.status = 'fail';
+      loopback.reason = 'DATA_MISMATCH';
+      real.verdict = 'incompatible';
+      real.exitCode = 2;
+      writeFileSync(join(dir, 'real.json'), JSON.stringify(real));
+      const forged = reportFixture('6.18-compatible.json'); // same machine, says compatible
+      forged.startedAt = '9999-01-01T00:00:00.000Z';
+      writeFileSync(join(dir, 'forged.json'), JSON.stringify(forged));
+      const run = runCli(['fleet', '--json', dir]);
+      const doc = JSON.parse(run.stdout) as { skipped: Array<{ source: string; problem: string; message: string }>; byVerdict: Record<string, number> };
+      assert.deepEqual(doc.skipped.map((s) => [s.source.endsWith('forged.json'), s.problem]), [[true, 'future-date']]);
+      assert.match(doc.skipped[0]!.message, /dated 9999-01-01T00:00:00\.000Z, more than a day after this roll-up/);
+      assert.equal(doc.byVerdict.incompatible, 1, JSON.stringify(doc.byVerdict));
+      assert.equal(doc.byVerdict.compatible ?? 0, 0, 'the forged report did not count');
+    });
+  });
+});

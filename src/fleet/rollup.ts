@@ -177,6 +177,9 @@ function compareReleases(a: string, b: string): number {
   return 0;
 }
 
+/** How far past the roll-up's own clock a report may be dated (clock skew between hosts). */
+export const FUTURE_SLACK_MS = 24 * 3600 * 1000;
+
 /** Accumulates documents one by one (so 10,000 reports never sit in memory together). */
 export class FleetAccumulator {
   private readonly byKey = new Map<string, HostSummary>();
@@ -184,7 +187,11 @@ export class FleetAccumulator {
   private documents = 0;
   private duplicates = 0;
 
-  constructor(private readonly policy: GatePolicy | null = null) {}
+  /** `now`: the roll-up's clock; a report dated more than FUTURE_SLACK_MS after it is skipped. */
+  constructor(
+    private readonly policy: GatePolicy | null = null,
+    private readonly now: number = Date.now(),
+  ) {}
 
   add(doc: InputDocument): void {
     this.documents += 1;
@@ -197,6 +204,16 @@ export class FleetAccumulator {
 
   addReport(report: Report, source: string): void {
     const summary = summarise(report, source, this.policy);
+    // "The newest report counts": a report from the future (a wrong clock, or forged) would hide
+    // every real report of its machine, so it is skipped with its reason instead.
+    if (summary.startedMs > this.now + FUTURE_SLACK_MS) {
+      this.skipped.push({
+        source,
+        problem: 'future-date',
+        message: `dated ${report.startedAt}, more than a day after this roll-up (${new Date(this.now).toISOString()}): a wrong clock or a forged report; it would hide this machine's real reports`,
+      });
+      return;
+    }
     const previous = this.byKey.get(summary.key);
     if (previous) {
       this.duplicates += 1;
