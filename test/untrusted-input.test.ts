@@ -106,3 +106,23 @@ describe('fleet and reports dated in the future', () => {
     });
   });
 });
+
+describe('a report\'s own verdict field is not trusted', () => {
+  it('fleet counts a report that says compatible with a failed loopback as incompatible, as gate does', () => {
+    withTempDir('uring-probe-verdict-', (dir) => {
+      const report = reportFixture('6.18-compatible.json');
+      const loopback = report.probes.find((p) => p.id === 'loopback')!;
+      loopback.status = 'fail';
+      loopback.reason = 'DATA_MISMATCH';
+      assert.equal(report.verdict, 'compatible', 'the report still claims compatible');
+      const file = join(dir, 'liar.json');
+      writeFileSync(file, JSON.stringify(report));
+      const fleet = runCli(['fleet', '--json', dir]);
+      const doc = JSON.parse(fleet.stdout) as { byVerdict: Record<string, number> };
+      assert.equal(doc.byVerdict.incompatible, 1, JSON.stringify(doc.byVerdict));
+      assert.equal(fleet.status, 2, fleet.stderr);
+      const gate = runCli(['gate', file, '--require', 'COOP_TASKRUN']);
+      assert.equal(gate.status, 2, gate.stdout);
+    });
+  });
+});

@@ -1,6 +1,7 @@
 // Fleet roll-up: many hosts' reports -> hosts by verdict, kernel and reason, a feature matrix, throughput percentiles, failing hosts.
 import type { GateOutcome, ReasonCode, Report, Verdict } from '../types.js';
-import { evaluateGate, policyIsActive, type GatePolicy } from '../gate/evaluate.js';
+import { EXIT } from '../types.js';
+import { evaluateGate, judgedVerdict, policyIsActive, type GatePolicy } from '../gate/evaluate.js';
 import { hostCapabilities, type HostCapabilities } from '../gate/host-capabilities.js';
 import { FEATURES, MEASURED_REGISTER_OPS, OPCODES, SETUP_FLAGS } from '../gate/names.js';
 import type { ReadProblem } from '../reader.js';
@@ -120,7 +121,8 @@ export function summarise(report: Report, source: string, policy: GatePolicy | n
   const { measured, has } = capabilityKeys(caps);
   const t = caps.throughput.known ? caps.throughput.value : null;
   const gate = policy && policyIsActive(policy) ? evaluateGate(report, policy) : report.gate ?? null;
-  const verdict = gate && !gate.passed ? 'incompatible' : report.verdict;
+  // Recomputed from the probes (and the gate), never taken from the report's own verdict field.
+  const verdict = judgedVerdict(report, gate);
   const startedMs = Date.parse(report.startedAt);
   return {
     source,
@@ -133,7 +135,7 @@ export function summarise(report: Report, source: string, policy: GatePolicy | n
     startedAt: report.startedAt,
     startedMs: Number.isNaN(startedMs) ? 0 : startedMs,
     verdict,
-    exitCode: report.exitCode,
+    exitCode: EXIT[verdict],
     problems: report.probes
       .filter((p) => p.status !== 'pass')
       .map((p) => ({ probe: p.id, status: p.status, reason: p.reason, summary: p.summary })),

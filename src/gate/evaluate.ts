@@ -93,9 +93,17 @@ function degradedBecause(report: Report): string {
   return warned.length > 0 ? warned.join(', ') : 'no probe warned';
 }
 
-/** The verdict of a report before any gate was applied to it. */
+/**
+ * The verdict of a report before any gate was applied to it, always recomputed from its probes:
+ * a report's own `verdict` field is not trusted (gate, fleet and diff all judge through here).
+ */
 export function ungatedVerdict(report: Report): Verdict {
-  return report.gate ? computeVerdict(report.probes) : report.verdict;
+  return computeVerdict(report.probes);
+}
+
+/** The verdict a report stands for: from its probes, with its own gate (if any) applied again. */
+export function judgedVerdict(report: Report, gate: GateOutcome | null = report.gate ?? null): Verdict {
+  return gate ? applyGate(report, gate).verdict : ungatedVerdict(report);
 }
 
 /** Check one report against a policy. Pure: reads the report, never the kernel. */
