@@ -1,5 +1,6 @@
 // Reads a recorded report: JSON, a known schema major version, valid against schema/report-v1.schema.json.
 import { readFileSync } from 'node:fs';
+import { MiB, readRegularFile, readStdinBounded } from './bounded-read.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { packageFile, packageText } from './runtime.js';
@@ -186,20 +187,24 @@ export function parseReportText(raw: string): ReadOutcome {
 
 /** Read and classify one report file. */
 export function readReportFile(path: string): ReadOutcome {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : code;
-    return { ok: false, problem: 'unreadable', message: `cannot read (${why})` };
-  }
-  return parseReportText(text);
+  const read = readRegularFile(path, MAX_REPORT_BYTES);
+  if (!read.ok) return { ok: false, problem: 'unreadable', message: `cannot read (${read.why})` };
+  return parseReportText(read.text);
+}
+
+/** A report is tens of KiB; anything past this is not one (and must not exhaust memory). */
+export const MAX_REPORT_BYTES = 64 * MiB;
+
+/** The report on stdin, read up to MAX_REPORT_BYTES. */
+export function readReportStdin(): ReadOutcome {
+  const read = readStdinBounded(MAX_REPORT_BYTES);
+  if (!read.ok) return { ok: false, problem: 'unreadable', message: `cannot read stdin (${read.why})` };
+  return parseReportText(read.text);
 }
 
 /** Read one report or throw a ReportReadError whose message names `source` and the problem. */
 export function loadReport(path: string, source: string = path): Report {
-  const outcome = path === '-' ? parseReportText(readFileSync(0, 'utf8')) : readReportFile(path);
+  const outcome = path === '-' ? readReportStdin() : readReportFile(path);
   if (!outcome.ok) throw new ReportReadError(source, outcome.problem, outcome.message);
   return outcome.report;
 }

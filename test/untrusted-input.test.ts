@@ -1,13 +1,15 @@
 // Reports are untrusted input: control characters in hostnames and summaries never reach the
 // terminal or a CSV cell raw, a CSV cell cannot start a formula, and a UTF-8 BOM is accepted.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { csvSafeText, escapeControls, terminalSafe } from '../src/report/terminal-safe.js';
 import type { Report } from '../src/types.js';
-import { runCli } from './helpers/launcher.js';
-import { reportFixture, withTempDir } from './helpers/paths.js';
+import { nobodyReadableCli, runCli } from './helpers/launcher.js';
+import { CLI_PATH, reportFixture, withTempDir } from './helpers/paths.js';
+import { asUser, requireRoot } from './helpers/require.js';
 
 const EVIL_HOST = 'web\u001b]0;pwned\u0007-01\u0000\u001b[2J\u009b31m';
 /** Any control character except the newline that ends lines. */
@@ -123,6 +125,62 @@ describe('a report\'s own verdict field is not trusted', () => {
       assert.equal(fleet.status, 2, fleet.stderr);
       const gate = runCli(['gate', file, '--require', 'COOP_TASKRUN']);
       assert.equal(gate.status, 2, gate.stdout);
+    });
+  });
+});
+
+describe('inputs that are not regular files, or too large', () => {
+  it('a FIFO and a symlink to /dev/zero in a fleet directory are skipped with their reason; the roll-up goes on', () => {
+    withTempDir('uring-probe-special-', (dir) => {
+      writeFileSync(join(dir, 'good.json'), JSON.stringify(reportFixture('6.18-compatible.json')));
+      const mk = spawnSync('mkfifo', [join(dir, 'pipe.json')]);
+      assert.equal(mk.status, 0, 'mkfifo');
+      symlinkSync('/dev/zero', join(dir, 'zero.json'));
+      const run = runCli(['fleet', '--json', dir], { timeoutMs: 30_000 });
+      assert.equal(run.signal, null, 'fleet did not hang');
+      const doc = JSON.parse(run.stdout) as { skipped: Array<{ source: string; message: string }>; byVerdict: Record<string, number> };
+      const why = Object.fromEntries(doc.skipped.map((s) => [s.source.slice(dir.length + 1), s.message]));
+      assert.match(why['pipe.json'] ?? '', /a FIFO, not a regular file/);
+      assert.match(why['zero.json'] ?? '', /a character device, not a regular file/);
+      assert.equal(doc.byVerdict.compatible, 1);
+    });
+  });
+
+  it('gate refuses a FIFO and /dev/zero as the report (65), and stdin from /dev/zero stops at the cap', () => {
+    withTempDir('uring-probe-fifo-', (dir) => {
+      const fifo = join(dir, 'r.json');
+      assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+      const run = runCli(['gate', fifo, '--require', 'COOP_TASKRUN'], { timeoutMs: 30_000 });
+      assert.equal(run.status, 65, run.stderr);
+      assert.match(run.stderr, /a FIFO, not a regular file/);
+      const zero = runCli(['gate', '/dev/zero', '--require', 'COOP_TASKRUN'], { timeoutMs: 30_000 });
+      assert.equal(zero.status, 65, zero.stderr);
+      assert.match(zero.stderr, /a character device, not a regular file/);
+    });
+    const stdin = spawnSync('sh', ['-c', `exec "${process.execPath}" "${CLI_PATH}" gate - --require COOP_TASKRUN < /dev/zero`], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(stdin.status, 65, stdin.stderr);
+    assert.match(stdin.stderr, /stdin is larger than 64 MiB/);
+    assert.equal(stdin.stderr.trim().split('\n').length, 1, 'one line, no stack trace');
+  });
+
+  it('fleet as a non-root user skips an unreadable subdirectory with its reason and rolls up the rest', (t) => {
+    if (!requireRoot(t, 'switches to uid 65534 to be refused')) return;
+    withTempDir('uring-probe-eacces-', (dir) => {
+      chmodSync(dir, 0o755);
+      writeFileSync(join(dir, 'good.json'), JSON.stringify(reportFixture('6.18-compatible.json')));
+      chmodSync(join(dir, 'good.json'), 0o644);
+      mkdirSync(join(dir, 'private'), { mode: 0o700 });
+      writeFileSync(join(dir, 'private', 'r.json'), '{}');
+      const { cliPath, stagedRoot } = nobodyReadableCli(asUser());
+      try {
+        const run = runCli(['fleet', '--json', dir], { prefix: asUser(), cliPath });
+        const doc = JSON.parse(run.stdout) as { skipped: Array<{ source: string; message: string }>; byVerdict: Record<string, number> };
+        assert.deepEqual(doc.skipped.map((s) => s.source), [join(dir, 'private')], run.stderr);
+        assert.match(doc.skipped[0]!.message, /cannot list this directory \(permission denied\)/);
+        assert.equal(doc.byVerdict.compatible, 1);
+      } finally {
+        if (stagedRoot) rmSync(stagedRoot, { recursive: true, force: true });
+      }
     });
   });
 });

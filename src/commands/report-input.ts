@@ -1,7 +1,6 @@
 // Shared by gate and diff: read one recorded report (a file or `-`), or say in one line what is wrong with it.
-import { readFileSync } from 'node:fs';
 import { toolInfo } from '../host.js';
-import { parseReportText, readReportFile, type ReadOutcome } from '../reader.js';
+import { readReportFile, readReportStdin, type ReadOutcome } from '../reader.js';
 import { renderErrorDocument } from '../report/json.js';
 import type { Report } from '../types.js';
 import type { CommandIo } from './index.js';
@@ -19,13 +18,7 @@ export class UnreadableReport extends Error {
 export function readReportArg(path: string): Report {
   let outcome: ReadOutcome;
   if (path === '-') {
-    let text: string;
-    try {
-      text = readFileSync(0, 'utf8');
-    } catch (error) {
-      throw new UnreadableReport('stdin', 'unreadable', `cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-    outcome = parseReportText(text);
+    outcome = readReportStdin();
   } else {
     outcome = readReportFile(path);
   }

@@ -1,5 +1,6 @@
 // Fleet inputs: report files, directories of them, NDJSON files and NDJSON on stdin, each read and classified.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { MiB, readRegularFile } from '../bounded-read.js';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -16,27 +17,44 @@ const REPORT_FILE = /\.(json|ndjson|jsonl)$/i;
 const NDJSON_FILE = /\.(ndjson|jsonl)$/i;
 
 /** Every report-looking file under `dir`, sorted, recursively (dot-directories skipped). */
-function filesUnder(dir: string): string[] {
-  const out: string[] = [];
+/**
+ * The report files under `dir`, and the subdirectories that could not be listed (EACCES as a
+ * non-root user): those are skipped inputs with their reason, and the walk goes on. Every entry
+ * named like a report is returned whatever its type (a FIFO, a device, a symlink to one): the
+ * reader refuses what is not a regular file, so it is listed as skipped, not silently ignored.
+ */
+function filesUnder(dir: string): { files: string[]; unlistable: InputDocument[] } {
+  const files: string[] = [];
+  const unlistable: InputDocument[] = [];
   const walk = (d: string): void => {
-    const entries = readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      unlistable.push({ source: d, outcome: { ok: false, problem: 'unreadable', message: `cannot list this directory (${code === 'EACCES' ? 'permission denied' : code}); its reports are left out` } });
+      return;
+    }
     for (const e of entries) {
       const full = join(d, e.name);
       if (e.isDirectory()) {
         if (!e.name.startsWith('.')) walk(full);
-      } else if ((e.isFile() || e.isSymbolicLink()) && REPORT_FILE.test(e.name) && !e.name.startsWith('.')) {
-        out.push(full);
+      } else if (REPORT_FILE.test(e.name) && !e.name.startsWith('.')) {
+        files.push(full);
       }
     }
   };
   walk(dir);
-  return out;
+  return { files, unlistable };
 }
 
 /** An NDJSON input without a single line of content (a collection that produced nothing) is a skipped input, not zero hosts. */
 function emptyNdjson(source: string): InputDocument {
   return { source, outcome: { ok: false, problem: 'empty', message: 'no reports in this NDJSON input (every line is blank); check the job that collected them' } };
 }
+
+/** An NDJSON file is read whole, up to this (stdin is streamed line by line instead). */
+const MAX_NDJSON_BYTES = 512 * MiB;
 
 function* ndjsonDocuments(text: string, prefix: string): Generator<InputDocument> {
   const lines = text.split('\n');
@@ -83,21 +101,21 @@ export async function* readInputs(paths: readonly string[], stdin: Readable): As
       yield { source: path, outcome: { ok: false, problem: 'unreadable', message: `cannot read (${code === 'ENOENT' ? 'no such file or directory' : code})` } };
       continue;
     }
-    const files = isDir ? filesUnder(path) : [path];
-    if (isDir && files.length === 0) {
+    const listed = isDir ? filesUnder(path) : { files: [path], unlistable: [] };
+    const files = listed.files;
+    yield* listed.unlistable;
+    if (isDir && files.length === 0 && listed.unlistable.length === 0) {
       yield { source: path, outcome: { ok: false, problem: 'empty', message: 'no *.json, *.ndjson or *.jsonl reports in this directory' } };
       continue;
     }
     for (const file of files) {
       if (NDJSON_FILE.test(file)) {
-        let text: string;
-        try {
-          text = readFileSync(file, 'utf8');
-        } catch (error) {
-          yield { source: file, outcome: { ok: false, problem: 'unreadable', message: `cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})` } };
+        const read = readRegularFile(file, MAX_NDJSON_BYTES);
+        if (!read.ok) {
+          yield { source: file, outcome: { ok: false, problem: 'unreadable', message: `cannot read (${read.why})` } };
           continue;
         }
-        yield* ndjsonDocuments(text, file);
+        yield* ndjsonDocuments(read.text, file);
       } else {
         yield { source: file, outcome: readReportFile(file) };
       }

@@ -1,5 +1,5 @@
 // Policy files: the gate's requirements as JSON a repository keeps, validated, merged with the command line.
-import { readFileSync } from 'node:fs';
+import { MiB, readRegularFile } from '../bounded-read.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { UsageError } from '../usage-error.js';
 import { describeSchemaErrors } from '../reader.js';
@@ -70,14 +70,9 @@ export function parsePolicy(text: string, source: string): GatePolicy {
 
 /** Read a policy file. Throws UsageError naming the file when it cannot be read or is invalid. */
 export function loadPolicy(path: string): GatePolicy {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new UsageError(`cannot read policy ${path} (${code === 'ENOENT' ? 'no such file' : code})`, 'pass an existing JSON policy file to --policy');
-  }
-  return parsePolicy(text, path);
+  const read = readRegularFile(path, 1 * MiB);
+  if (!read.ok) throw new UsageError(`cannot read policy ${path} (${read.why})`, 'pass an existing JSON policy file to --policy');
+  return parsePolicy(read.text, path);
 }
 
 /**
