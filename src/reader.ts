@@ -149,6 +149,26 @@ export function checkReportDocument(doc: unknown): ReadOutcome {
   return { ok: true, report: doc as unknown as Report };
 }
 
+/** A report nests about 8 levels; past this, a document is not one (and deep recursion must not crash a reader). */
+export const MAX_REPORT_DEPTH = 64;
+
+/** The deepest nesting of objects/arrays in JSON text (strings skipped), without parsing it. */
+function maxDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c) i += 1;
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x7b || ch === 0x5b) deepest = Math.max(deepest, ++depth);
+    else if (ch === 0x7d || ch === 0x5d) depth -= 1;
+  }
+  return deepest;
+}
+
 /** True when the text opens more objects/arrays than it closes (strings skipped): a cut-off document. */
 function endsInsideValue(text: string): boolean {
   let depth = 0;
@@ -171,6 +191,10 @@ export function parseReportText(raw: string): ReadOutcome {
   const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
   if (text.trim().length === 0) {
     return { ok: false, problem: 'empty', message: 'empty file; the report was never written (check the job that produced it)' };
+  }
+  const depth = maxDepth(text);
+  if (depth > MAX_REPORT_DEPTH) {
+    return { ok: false, problem: 'malformed-json', message: `nested ${depth} levels deep (a report has fewer than ${MAX_REPORT_DEPTH}); pass a report written by \`uring-probe check --json\`` };
   }
   let doc: unknown;
   try {

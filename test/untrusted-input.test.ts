@@ -184,3 +184,25 @@ describe('inputs that are not regular files, or too large', () => {
     });
   });
 });
+
+describe('deeply nested documents', () => {
+  it('a 16 KB report nested 4,000 levels deep is refused with its depth (gate 65); in fleet it is one skipped input', () => {
+    withTempDir('uring-probe-deep-', (dir) => {
+      const report = reportFixture('6.18-compatible.json') as unknown as Record<string, unknown>;
+      let deep: unknown = 1;
+      for (let i = 0; i < 4000; i++) deep = { a: deep };
+      (report.probes as Array<{ facts: Record<string, unknown> }>)[0]!.facts.deep = deep;
+      const file = join(dir, 'deep.json');
+      writeFileSync(file, JSON.stringify(report));
+      writeFileSync(join(dir, 'good.json'), JSON.stringify(reportFixture('6.18-compatible.json')));
+      const gate = runCli(['gate', file, '--require', 'COOP_TASKRUN']);
+      assert.equal(gate.status, 65, gate.stderr);
+      assert.match(gate.stderr, /nested 400\d levels deep/);
+      assert.doesNotMatch(gate.stderr, /Maximum call stack/);
+      const fleet = runCli(['fleet', '--json', dir]);
+      const doc = JSON.parse(fleet.stdout) as { skipped: Array<{ source: string; problem: string }>; byVerdict: Record<string, number> };
+      assert.deepEqual(doc.skipped.map((s) => s.problem), ['malformed-json']);
+      assert.equal(doc.byVerdict.compatible, 1, 'the roll-up went on');
+    });
+  });
+});
