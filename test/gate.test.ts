@@ -123,7 +123,7 @@ test('policy files: validated, unknown fields and names refused naming the file,
 });
 
 test('uring-probe gate: exit 0 when met, 2 with the unmet list, 64 for an unknown name, 65 for an unreadable report', () => {
-  const ok = cli(['gate', join(REPORTS, '6.18-compatible.json'), '--require', 'COOP_TASKRUN', 'op:SEND_ZC']);
+  const ok = cli(['gate', join(REPORTS, '6.18-compatible.json'), '--require', 'COOP_TASKRUN,op:SEND_ZC']);
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, /GATE PASSED/);
   const unmet = cli(['gate', join(REPORTS, '5.10-no-coop-taskrun.json'), '--policy', join(ROOT, 'examples', 'ansible', 'uring-policy.example.json')]);
@@ -213,4 +213,27 @@ test('names of Object.prototype members are unknown requirements, not met ones (
     assert.equal(run.status, 64, run.stdout + run.stderr);
     assert.doesNotMatch(run.stdout, /GATE PASSED/);
   });
+});
+
+test('--require takes one value: the report path after it stays a positional (gate, fleet), a second name after it is a usage error', () => {
+  const report = join(REPORTS, '6.18-compatible.json');
+  // the issue's case: the array option swallowed the report ("Not enough non-option arguments")
+  const gate = cli(['gate', '--require', 'COOP_TASKRUN', report]);
+  assert.equal(gate.status, 0, gate.stderr);
+  assert.match(gate.stdout, /GATE PASSED/);
+  const repeated = cli(['gate', '--require', 'COOP_TASKRUN', '--require', 'op:SEND_ZC', report, '--json']);
+  assert.equal(repeated.status, 0, repeated.stderr);
+  assert.deepEqual((JSON.parse(repeated.stdout) as Report).gate!.requirements, ['COOP_TASKRUN', 'op:SEND_ZC']);
+  const fleet = cli(['fleet', '--require', 'COOP_TASKRUN', report, join(REPORTS, '5.10-no-coop-taskrun.json'), '--json']);
+  assert.equal(fleet.status, 2, fleet.stderr); // the 5.10 host fails the gate; both reports were read as reports
+  const doc = JSON.parse(fleet.stdout) as { totals?: { reports?: number }; skipped: unknown[] };
+  assert.equal(doc.skipped.length, 0, fleet.stdout);
+  // the old space-separated spelling is refused with both spellings that work, not read as a path
+  const old = cli(['gate', '--require', 'COOP_TASKRUN', 'op:SEND_ZC', report]);
+  assert.equal(old.status, 64, old.stdout);
+  assert.equal(old.stderr.trim().split('\n').length, 1, old.stderr);
+  assert.match(old.stderr, /'op:SEND_ZC' follows --require COOP_TASKRUN, but --require takes one name.*--require COOP_TASKRUN,op:SEND_ZC/);
+  const check = cli(['check', '--no-bench', '--json', '--require', 'COOP_TASKRUN', 'EXT_ARG']);
+  assert.equal(check.status, 64, check.stdout);
+  assert.match((JSON.parse(check.stdout) as { error: { message: string } }).error.message, /'EXT_ARG' follows --require COOP_TASKRUN/);
 });

@@ -1,6 +1,8 @@
 // Checks of the raw command line that yargs cannot make after parsing: a scalar option given twice
 // (yargs-parser would add repeated numbers up, `--timeout 3000 --timeout 1` being 3001) and a
 // numeric option with an empty value (`--min-pps ''` would be 0).
+import { existsSync } from 'node:fs';
+import { parseRequirement } from '../gate/names.js';
 import { UsageError } from '../usage-error.js';
 
 /** Options that take several values and may be repeated. */
@@ -38,6 +40,7 @@ export function assertArgvConventions(args: readonly string[]): void {
       throw new UsageError(`--${name} was given more than once`, `give --${name} once`);
     }
     seen.add(name);
+    if (name === 'require' && inlineValue === null) assertOneRequirement(args, i);
     if (NUMERIC.has(name)) {
       const value = inlineValue ?? args[i + 1];
       if (value !== undefined && value.trim() === '') {
@@ -45,4 +48,26 @@ export function assertArgvConventions(args: readonly string[]): void {
       }
     }
   }
+}
+
+/** A requirement name, not a path: `--require A B` would otherwise make B a report path or an unknown argument. */
+function looksLikeRequirement(token: string): boolean {
+  if (token.startsWith('-') || existsSync(token)) return false;
+  try {
+    parseRequirement(token);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `--require NAME` takes one value; a second name right after it was meant for it (the old array syntax). */
+function assertOneRequirement(args: readonly string[], at: number): void {
+  const value = args[at + 1];
+  const next = args[at + 2];
+  if (value === undefined || next === undefined || !looksLikeRequirement(next)) return;
+  throw new UsageError(
+    `'${next}' follows --require ${value}, but --require takes one name (the words after it are the command's files)`,
+    `repeat it (--require ${value} --require ${next}) or comma-separate (--require ${value},${next})`,
+  );
 }

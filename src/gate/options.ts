@@ -9,9 +9,11 @@ import { loadPolicy, mergePolicies } from './policy.js';
 export function withGateOptions<T>(yargs: Argv<T>): Argv<T> {
   return yargs
     .option('require', {
+      // One value per --require (repeat it, or comma-separate names): an array option would take the
+      // report paths that follow it as names (`gate --require COOP_TASKRUN report.json`).
       type: 'string',
-      array: true,
-      describe: 'fail (exit 2) unless the host has each: a setup flag (COOP_TASKRUN), feature (EXT_ARG), op:NAME (op:SEND_ZC), IOWQ_MAX_WORKERS, multishot-recvmsg, or a probe id that must pass',
+      requiresArg: true,
+      describe: 'fail (exit 2) unless the host has NAME: a setup flag (COOP_TASKRUN), feature (EXT_ARG), op:NAME (op:SEND_ZC), IOWQ_MAX_WORKERS, multishot-recvmsg, or a probe id that must pass; repeat it or comma-separate: --require COOP_TASKRUN,op:SEND_ZC',
       group: 'Gating:',
     })
     .option('min-pps', {
@@ -60,7 +62,7 @@ export function policyFromArgv(argv: Record<string, unknown>): GatePolicy | null
   const requirements = parseRequirements(requireList);
   // `--require ,` names nothing: a gate that checks nothing must not pass silently.
   if (argv['require'] !== undefined && requirements.length === 0) {
-    throw new UsageError('--require needs at least one name', 'pass e.g. --require COOP_TASKRUN op:SEND_ZC');
+    throw new UsageError('--require needs at least one name', 'pass e.g. --require COOP_TASKRUN,op:SEND_ZC');
   }
   const fromCli: GatePolicy = {
     ...EMPTY_POLICY,
