@@ -3,9 +3,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { levelsOf, median, medianInterval } from '../src/bench/interval.js';
-import { floorOutcome, judgeFloors, throughputProbe, type ThroughputFacts } from '../src/probes/throughput.js';
+import { floorOutcome, judgeFloors, throughputBudgets, throughputProbe, type ThroughputFacts } from '../src/probes/throughput.js';
 import { DEFAULT_CHECK_OPTIONS, type CheckOptions } from '../src/probes/spec.js';
-import type { ProbeResult } from '../src/types.js';
+import type { ProbeResult, Report } from '../src/types.js';
+import { runCli } from './helpers/launcher.js';
 
 async function runProbe(over: Partial<CheckOptions>): Promise<ProbeResult> {
   const options: CheckOptions = { ...DEFAULT_CHECK_OPTIONS, benchDurationMs: 200, ...over };
@@ -120,10 +121,35 @@ describe('throughput probe', () => {
     if (probe.status === 'warn') assert.ok(probe.remediation?.includes('--strict'));
   });
 
-  it('is left out with --no-bench and runs as a kernel probe within about three seconds', () => {
+  it('is left out with --no-bench; its time bound is --timeout, like every kernel probe', () => {
     assert.equal(throughputProbe.enabled?.({ ...DEFAULT_CHECK_OPTIONS, bench: false }), false);
     assert.equal(throughputProbe.enabled?.(DEFAULT_CHECK_OPTIONS), true);
     assert.equal(throughputProbe.kernel, true);
-    assert.ok((throughputProbe.timeoutMs ?? 0) <= 3000);
+    // no bound of its own (it was a fixed 3000 ms, which --timeout did not change)
+    assert.equal(throughputProbe.timeoutMs, undefined);
+    assert.deepEqual(throughputBudgets(DEFAULT_CHECK_OPTIONS.timeoutMs), { pairsBudgetMs: 1900, surveyBudgetMs: 2500 });
+    assert.deepEqual(throughputBudgets(1000), { pairsBudgetMs: 380, surveyBudgetMs: 500 });
+    assert.deepEqual(throughputBudgets(600_000), { pairsBudgetMs: 1900, surveyBudgetMs: 2500 });
+  });
+
+  it('a smaller --timeout shortens the measurement to fit (at least 4 pairs), and says which bound it had', async () => {
+    const r = await runProbe({ timeoutMs: 1000 });
+    const f = r.facts as unknown as Required<ThroughputFacts>;
+    assert.equal(r.status, 'pass', r.summary);
+    assert.deepEqual([f.timeBoundMs, f.pairsBudgetMs, f.surveyBudgetMs], [1000, 380, 500]);
+    assert.ok(f.pairs >= 4, `pairs ${f.pairs}`);
+    for (const [mode, m] of Object.entries(f.modes)) {
+      if (m.skipped?.startsWith('not run: the seed/syscall pairs')) assert.match(m.skipped, /500 ms of --timeout 1000 ms/, mode);
+    }
+  });
+
+  it('through the CLI: check --timeout bounds the throughput probe (the child is armed with it and the facts carry it)', () => {
+    const run = runCli(['check', '--json', '--timeout', '1500'], { timeoutMs: 60_000 });
+    const report = JSON.parse(run.stdout) as Report;
+    const probe = report.probes.find((p) => p.id === 'throughput')!;
+    const f = probe.facts as unknown as ThroughputFacts & { timeoutMs?: number };
+    // either it finished inside 1500 ms with budgets taken from it, or the runner killed it at 1500 ms
+    if (probe.reason === 'PROBE_TIMEOUT') assert.equal(f.timeoutMs, 1500);
+    else assert.deepEqual([probe.status, f.timeBoundMs, f.pairsBudgetMs, f.surveyBudgetMs], ['pass', 1500, 570, 750], probe.summary);
   });
 });

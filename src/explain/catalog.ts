@@ -348,7 +348,7 @@ const REASONS: Record<ReasonCode, ReasonInfo> = {
   PROBE_TIMEOUT: {
     title: 'the probe did not answer in time and was killed (verdict unknown)',
     meaning: 'The probe process gave no answer within its time bound, was killed with SIGKILL, and the next probes ran in a new child.',
-    when: `Any kernel probe, from the runner: no answer within --timeout (default ${DEFAULT_CHECK_OPTIONS.timeoutMs} ms; throughput has its own bound). Verdict: unknown (exit 3) if nothing worse.`,
+    when: `Any kernel probe, from the runner: no answer within --timeout (default ${DEFAULT_CHECK_OPTIONS.timeoutMs} ms, the throughput probe included: it shortens its measurement to fit a smaller bound, down to 4 interleaved pairs). Verdict: unknown (exit 3) if nothing worse.`,
     kernel: [],
     kernelNote: 'Not a kernel version: a kernel that loses completions, or a host too loaded to answer in time.',
   },

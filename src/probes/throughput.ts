@@ -81,6 +81,10 @@ export type ThroughputFacts = {
   minPps: number | null;
   minRatio: number | null;
   slices?: ThroughputSliceFacts[];
+  /** the probe's time bound (--timeout, ms) and the budgets taken from it: no pair is started after pairsBudgetMs (at least 4 are measured), the survey of other modes is left out after surveyBudgetMs */
+  timeBoundMs?: number;
+  pairsBudgetMs?: number;
+  surveyBudgetMs?: number;
   /** each mode's runs summed (seed and syscall: all their slices; the others: one short survey run) */
   modes: Record<string, ThroughputModeFacts>;
 };
@@ -169,11 +173,24 @@ export const SLICE_MS = 50;
 /**
  * Time the probe gives itself, from its start, before it stops adding pairs (at least 4 are
  * measured) and before it leaves out the survey of the other modes: on a loaded host each slice's
- * set-up takes longer, and the whole probe must finish inside its timeoutMs with its report.
+ * set-up takes longer, and the whole probe must finish inside its time bound (--timeout, like every
+ * kernel probe) with its report. The budgets are these shares of the bound, at most the figures
+ * below (which the default bound of 5000 ms gives): a longer --timeout never lengthens the
+ * measurement, a shorter one shortens it, down to the 4 pairs.
  */
 const PAIRS_BUDGET_MS = 1900;
 const SURVEY_BUDGET_MS = 2500;
+const PAIRS_SHARE = 0.38;
+const SURVEY_SHARE = 0.5;
 const MIN_PAIRS = 4;
+
+/** The measurement's budgets under a time bound of `timeoutMs`. */
+export function throughputBudgets(timeoutMs: number): { pairsBudgetMs: number; surveyBudgetMs: number } {
+  return {
+    pairsBudgetMs: Math.min(PAIRS_BUDGET_MS, Math.floor(timeoutMs * PAIRS_SHARE)),
+    surveyBudgetMs: Math.min(SURVEY_BUDGET_MS, Math.floor(timeoutMs * SURVEY_SHARE)),
+  };
+}
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
@@ -215,12 +232,12 @@ export const throughputProbe: ProbeSpec = {
   title: 'Loopback throughput: the seed\'s rings against plain syscalls',
   kernel: true,
   dependsOn: ['ring-setup', 'loopback'],
-  timeoutMs: 3000,
   enabled: (options) => options.bench,
   async run(ctx): Promise<ProbeResult> {
     const spec = throughputProbe;
     const engine = benchEngine();
-    const { benchDurationMs, minPps, minRatio } = ctx.options;
+    const { benchDurationMs, minPps, minRatio, timeoutMs } = ctx.options;
+    const { pairsBudgetMs, surveyBudgetMs } = throughputBudgets(timeoutMs);
     const durationMs = Math.max(50, Math.min(benchDurationMs, 1000));
     const pairCount = Math.max(4, Math.round(durationMs / SLICE_MS));
     const sliceMs = Math.max(10, Math.round(durationMs / pairCount));
@@ -234,7 +251,7 @@ export const throughputProbe: ProbeSpec = {
     const slices: ThroughputSliceFacts[] = [];
     const started = Date.now();
     for (let i = 0; i < pairCount; i++) {
-      if (i >= MIN_PAIRS && Date.now() - started > PAIRS_BUDGET_MS) break;
+      if (i >= MIN_PAIRS && Date.now() - started > pairsBudgetMs) break;
       const order: Array<'seed' | 'syscall'> = i % 2 === 0 ? ['seed', 'syscall'] : ['syscall', 'seed'];
       const pair: Partial<Record<'seed' | 'syscall', EngineRun>> = {};
       for (const mode of order) pair[mode] = await engine.run({ mode, size: THROUGHPUT_SIZE, durationMs: sliceMs });
@@ -256,13 +273,13 @@ export const throughputProbe: ProbeSpec = {
     runs.set('syscall', sumRuns(sysRuns));
     const outOfTime: BenchMode[] = [];
     for (const mode of SURVEY_MODES) {
-      if (Date.now() - started > SURVEY_BUDGET_MS) outOfTime.push(mode);
+      if (Date.now() - started > surveyBudgetMs) outOfTime.push(mode);
       else runs.set(mode, await engine.run({ mode, size: THROUGHPUT_SIZE, durationMs: surveyMs }));
     }
 
     const perMode: Record<string, ThroughputModeFacts> = {};
     for (const [mode, run] of runs) perMode[mode] = modeFacts(run);
-    for (const mode of outOfTime) perMode[mode] = notMeasured(`not run: the seed/syscall pairs took the probe's time budget (${SURVEY_BUDGET_MS} ms)`);
+    for (const mode of outOfTime) perMode[mode] = notMeasured(`not run: the seed/syscall pairs took the probe's time budget (${surveyBudgetMs} ms of --timeout ${timeoutMs} ms)`);
     const seed = runs.get('seed')!;
     const sys = runs.get('syscall')!;
     const complete = slices.every((x) => x.ratio !== null);
@@ -303,6 +320,9 @@ export const throughputProbe: ProbeSpec = {
       minPps,
       minRatio,
       slices,
+      timeBoundMs: timeoutMs,
+      pairsBudgetMs,
+      surveyBudgetMs,
       modes: perMode,
     };
 
