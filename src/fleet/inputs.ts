@@ -1,10 +1,9 @@
 // Fleet inputs: report files, directories of them, NDJSON files and NDJSON on stdin, each read and classified.
-import { readdirSync, statSync } from 'node:fs';
-import { MiB, readRegularFile } from '../bounded-read.js';
+import { closeSync, readdirSync, statSync } from 'node:fs';
+import { boundedLines, fdChunks, openRegularFile, sizeText, type BoundedLine } from '../bounded-read.js';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { parseReportText, readReportFile, type ReadOutcome } from '../reader.js';
+import { MAX_REPORT_BYTES, parseReportText, readReportFile, type ReadOutcome } from '../reader.js';
 
 /** One document read from the inputs: where it came from and what it is. */
 export interface InputDocument {
@@ -53,33 +52,66 @@ function emptyNdjson(source: string): InputDocument {
   return { source, outcome: { ok: false, problem: 'empty', message: 'no reports in this NDJSON input (every line is blank); check the job that collected them' } };
 }
 
-/** An NDJSON file is read whole, up to this (stdin is streamed line by line instead). */
-const MAX_NDJSON_BYTES = 512 * MiB;
+/**
+ * The longest NDJSON line read: one report, as for a report file. NDJSON (a file or stdin) has no
+ * total cap: it is streamed line by line, and a longer line is one skipped input, not the end.
+ */
+export const MAX_NDJSON_LINE_BYTES = MAX_REPORT_BYTES;
 
-function* ndjsonDocuments(text: string, prefix: string): Generator<InputDocument> {
-  const lines = text.split('\n');
+/**
+ * NDJSON from byte chunks (a file's or stdin's), line by line: one document per non-blank line,
+ * named `prefix:LINE`. Never more than one line is held (the accumulator keeps per-host summaries),
+ * so the input's size does not matter; a line past MAX_NDJSON_LINE_BYTES is skipped unread.
+ */
+async function* ndjsonDocuments(chunks: AsyncIterable<Buffer | string> | Iterable<Buffer>, prefix: string): AsyncGenerator<InputDocument> {
   let documents = 0;
-  for (let i = 0; i < lines.length; i += 1) {
-    const line = lines[i]!;
-    if (line.trim() === '') continue;
+  let lastLine = 0;
+  const lines = boundedLines(chunks, MAX_NDJSON_LINE_BYTES);
+  for (;;) {
+    let next: IteratorResult<BoundedLine, void>;
+    try {
+      next = await lines.next();
+    } catch (error) {
+      // A read error in the middle (EIO, a stdin that fails): the lines read so far count.
+      const code = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error));
+      documents += 1;
+      yield { source: prefix, outcome: { ok: false, problem: 'unreadable', message: `cannot read past line ${lastLine} (${code}); the reports after it are left out` } };
+      break;
+    }
+    if (next.done) break;
+    const l = next.value;
+    lastLine = l.line;
+    if (l.text === null) {
+      documents += 1;
+      yield {
+        source: `${prefix}:${l.line}`,
+        outcome: {
+          ok: false,
+          problem: 'unreadable',
+          message: `a line of ${l.bytes} bytes, over the ${sizeText(MAX_NDJSON_LINE_BYTES)} cap for one report (a report is tens of KiB); skipped up to the next newline`,
+        },
+      };
+      continue;
+    }
+    if (l.text.trim() === '') continue;
     documents += 1;
-    yield { source: `${prefix}:${i + 1}`, outcome: parseReportText(line) };
+    yield { source: `${prefix}:${l.line}`, outcome: parseReportText(l.text) };
   }
   if (documents === 0) yield emptyNdjson(prefix);
 }
 
-/** NDJSON from a stream, line by line (a large stdin is never held whole). */
-async function* ndjsonStream(stream: Readable, prefix: string): AsyncGenerator<InputDocument> {
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  let n = 0;
-  let documents = 0;
-  for await (const line of lines) {
-    n += 1;
-    if (line.trim() === '') continue;
-    documents += 1;
-    yield { source: `${prefix}:${n}`, outcome: parseReportText(line) };
+/** An NDJSON file, streamed: a regular file only (a FIFO or a device is refused with its kind), any size. */
+async function* ndjsonFile(file: string): AsyncGenerator<InputDocument> {
+  const opened = openRegularFile(file);
+  if (!opened.ok) {
+    yield { source: file, outcome: { ok: false, problem: 'unreadable', message: `cannot read (${opened.why})` } };
+    return;
   }
-  if (documents === 0) yield emptyNdjson(prefix);
+  try {
+    yield* ndjsonDocuments(fdChunks(opened.fd), file);
+  } finally {
+    closeSync(opened.fd);
+  }
 }
 
 /**
@@ -90,7 +122,7 @@ async function* ndjsonStream(stream: Readable, prefix: string): AsyncGenerator<I
 export async function* readInputs(paths: readonly string[], stdin: Readable): AsyncGenerator<InputDocument> {
   for (const path of paths) {
     if (path === '-') {
-      yield* ndjsonStream(stdin, 'stdin');
+      yield* ndjsonDocuments(stdin, 'stdin');
       continue;
     }
     let isDir = false;
@@ -110,12 +142,7 @@ export async function* readInputs(paths: readonly string[], stdin: Readable): As
     }
     for (const file of files) {
       if (NDJSON_FILE.test(file)) {
-        const read = readRegularFile(file, MAX_NDJSON_BYTES);
-        if (!read.ok) {
-          yield { source: file, outcome: { ok: false, problem: 'unreadable', message: `cannot read (${read.why})` } };
-          continue;
-        }
-        yield* ndjsonDocuments(read.text, file);
+        yield* ndjsonFile(file);
       } else {
         yield { source: file, outcome: readReportFile(file) };
       }
