@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { MiB, readRegularFile, readStdinBounded } from './bounded-read.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import { escapeControls } from './report/terminal-safe.js';
 import { packageFile, packageText } from './runtime.js';
 import type { Report } from './types.js';
 
@@ -85,6 +86,7 @@ export function describeSchemaErrors(errors: ErrorObject[] | null | undefined, l
     } else if (e.keyword === 'additionalProperties') {
       text = `${e.instancePath || '/'} has unknown field '${(e.params as { additionalProperty: string }).additionalProperty}'`;
     }
+    text = escapeControls(text); // a key or value from the input: never a raw control character on a terminal
     if (seen.has(text)) continue;
     seen.add(text);
     out.push(text);
@@ -135,7 +137,7 @@ export function checkReportDocument(doc: unknown): ReadOutcome {
     return {
       ok: false,
       problem: valid(doc) ? 'error-document' : 'schema-invalid',
-      message: `uring-probe error document, not a report: the check on that host failed (${code}: ${what})`,
+      message: `uring-probe error document, not a report: the check on that host failed (${escapeControls(`${code}: ${what}`)})`,
     };
   }
   const validate = schemaValidator('report');
@@ -200,7 +202,8 @@ export function parseReportText(raw: string): ReadOutcome {
   try {
     doc = JSON.parse(text);
   } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
+    // V8's message quotes the input around the error: its control characters are shown escaped.
+    const detail = escapeControls(error instanceof Error ? error.message : String(error));
     if (/end of (JSON )?input|Unterminated string/i.test(detail) || endsInsideValue(text)) {
       return { ok: false, problem: 'truncated', message: `truncated JSON (stops after ${Buffer.byteLength(text)} bytes); fetch the report again` };
     }
@@ -216,8 +219,12 @@ export function readReportFile(path: string): ReadOutcome {
   return parseReportText(read.text);
 }
 
-/** A report is tens of KiB; anything past this is not one (and must not exhaust memory). */
-export const MAX_REPORT_BYTES = 64 * MiB;
+/**
+ * A report is tens of KiB; anything past this is not one (and must not exhaust memory: parsing and
+ * validating a document takes about 7-9 times its size, so 8 MiB keeps one input under ~100 MiB,
+ * where the earlier 64 MiB let one near-cap report take over 500 MiB).
+ */
+export const MAX_REPORT_BYTES = 8 * MiB;
 
 /** The report on stdin, read up to MAX_REPORT_BYTES. */
 export function readReportStdin(): ReadOutcome {

@@ -159,7 +159,7 @@ describe('inputs that are not regular files, or too large', () => {
     });
     const stdin = spawnSync('sh', ['-c', `exec "${process.execPath}" "${CLI_PATH}" gate - --require COOP_TASKRUN < /dev/zero`], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(stdin.status, 65, stdin.stderr);
-    assert.match(stdin.stderr, /stdin is larger than 64 MiB/);
+    assert.match(stdin.stderr, /stdin is larger than 8 MiB/);
     assert.equal(stdin.stderr.trim().split('\n').length, 1, 'one line, no stack trace');
   });
 

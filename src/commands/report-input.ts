@@ -2,6 +2,7 @@
 import { toolInfo } from '../host.js';
 import { readReportFile, readReportStdin, type ReadOutcome } from '../reader.js';
 import { renderErrorDocument } from '../report/json.js';
+import { escapeControls } from '../report/terminal-safe.js';
 import type { Report } from '../types.js';
 import type { CommandIo } from './index.js';
 
@@ -28,7 +29,8 @@ export function readReportArg(path: string): Report {
 
 /** Report an unreadable input: one line on stderr (an ErrorDocument on stdout in JSON mode); returns 65. */
 export function unreadable(io: CommandIo, error: UnreadableReport, json: boolean): number {
-  const message = `${error.message.replace(/\s+/g, ' ').trim()}`;
+  // The path (and anything quoted from the file) never reaches the terminal as raw control characters.
+  const message = escapeControls(error.message.replace(/\s+/g, ' ').trim());
   if (json) {
     io.stdout.write(renderErrorDocument({
       schemaVersion: 1,

@@ -26,7 +26,8 @@
 // every Node version, and 64-bit argument values keep all their digits (JSON.parse rounds above 2^53).
 // The same tree is what allowIoUring edits and writes back, so numbers come out exactly as written.
 
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readRegularFile } from '../bounded-read.js';
 import { endianness, release } from 'node:os';
 import { UsageError } from '../usage-error.js';
 import { errnoName } from '../errno.js';
@@ -86,7 +87,7 @@ function parseJson(text: string): JsonValue {
   const unexpected = (): never => {
     if (pos >= text.length) throw new JsonSyntaxError('unexpected end of file', pos);
     const ch = text[pos]!;
-    const shown = /[\x00-\x1f]/.test(ch) ? `control character U+${ch.charCodeAt(0).toString(16).padStart(4, '0')}` : `'${ch}'`;
+    const shown = /[\x00-\x1f\x7f-\x9f]/.test(ch) ? `control character U+${ch.charCodeAt(0).toString(16).padStart(4, '0')}` : `'${ch}'`;
     throw new JsonSyntaxError(`unexpected ${shown}`, pos);
   };
   const str = (): string => {
@@ -310,7 +311,8 @@ function typeName(v: JsonValue | undefined): string {
 
 function shown(s: string): string {
   const one = s.length > 60 ? `${s.slice(0, 57)}...` : s;
-  return `'${one.replace(/[\x00-\x1f']/g, (c) => (c === "'" ? "\\'" : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`))}'`;
+  // C0, DEL and C1 controls (0x9b is a one-byte CSI) are shown as escapes, never sent to the terminal
+  return `'${one.replace(/[\x00-\x1f\x7f-\x9f']/g, (c) => (c === "'" ? "\\'" : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`))}'`;
 }
 
 function isObject(v: JsonValue | undefined): v is JsonObject {
@@ -671,16 +673,14 @@ export function readSeccompProfileText(path: string): string {
   if (size > MAX_PROFILE_BYTES) {
     throw new UsageError(`seccomp profile ${path}: is ${size} bytes, larger than ${MAX_PROFILE_BYTES} (4 MiB); not a seccomp profile`, hint);
   }
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (err) {
-    throw new UsageError(`seccomp profile ${path}: ${why(err)}`, hint);
+  // Bounded and regular-only at the read itself: the path may have been replaced since the stat (by a FIFO, a device).
+  const read = readRegularFile(path, MAX_PROFILE_BYTES);
+  if (!read.ok) {
+    if (read.code === 'E2BIG') throw new UsageError(`seccomp profile ${path}: is larger than ${MAX_PROFILE_BYTES} bytes (4 MiB); not a seccomp profile`, hint);
+    if (read.code === 'ENOTREG') throw new UsageError(`seccomp profile ${path}: is ${read.why}`, hint);
+    throw new UsageError(`seccomp profile ${path}: ${why({ code: read.code })}`, hint);
   }
-  if (buf.length > MAX_PROFILE_BYTES) {
-    throw new UsageError(`seccomp profile ${path}: is larger than ${MAX_PROFILE_BYTES} bytes (4 MiB); not a seccomp profile`, hint);
-  }
-  return buf.toString('utf8');
+  return read.text;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@
 // UnitContext.notes rather than silently dropped.
 import { CAPABILITY_NAMES } from './capabilities.js';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { MiB, readRegularFile } from '../bounded-read.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { errnoNumber } from '../errno.js';
 import { UsageError } from '../usage-error.js';
@@ -228,13 +229,18 @@ export function findDropIns(unitPath: string, unitDirs: readonly string[] = SYST
   return [...byName.keys()].sort().map((name) => byName.get(name)!);
 }
 
+/** A unit file or drop-in is a few KiB; past this it is not one (and must not exhaust memory). */
+export const MAX_UNIT_FILE_BYTES = 1 * MiB;
+
+/** A unit file's or drop-in's text: a regular file of at most 1 MiB (a drop-in linked to /dev/null is empty). */
 function readUnitFile(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new UsageError(`cannot read systemd unit file ${path}: ${code}`, 'check the path and its permissions');
+  if (realOrSelf(path) === '/dev/null') return '';
+  const read = readRegularFile(path, MAX_UNIT_FILE_BYTES);
+  if (!read.ok) {
+    const hint = read.code === 'E2BIG' ? 'pass a systemd unit file (a unit is a few KiB)' : 'check the path and its permissions';
+    throw new UsageError(`cannot read systemd unit file ${path}: ${read.code === 'E2BIG' || read.code === 'ENOTREG' ? read.why : read.code}`, hint);
   }
+  return read.text;
 }
 
 /** Resolve, read (with drop-ins) and parse a unit. `unitDirs` replaces the system unit

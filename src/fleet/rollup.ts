@@ -115,6 +115,18 @@ function capabilityKeys(caps: HostCapabilities): { measured: string[]; has: stri
   return { measured, has };
 }
 
+
+/** Longest name (hostname, kernel release, source path) and text (a probe's summary) a roll-up keeps per host. */
+export const KEPT_NAME_CHARS = 256;
+export const KEPT_TEXT_CHARS = 2048;
+
+/** `text`, cut to `max` characters with an ellipsis that says how much was left out. */
+function kept(text: string, max: number): string {
+  if (text.length <= max) return text;
+  // slice() of a huge string can keep the whole string alive in V8; a copy through Buffer cannot
+  return `${Buffer.from(text.slice(0, max), 'utf8').toString('utf8')}… (${text.length - max} more characters)`;
+}
+
 /** Reduce one report to what the roll-up needs, gating it when a policy is given. */
 export function summarise(report: Report, source: string, policy: GatePolicy | null): HostSummary {
   const caps = hostCapabilities(report);
@@ -124,21 +136,23 @@ export function summarise(report: Report, source: string, policy: GatePolicy | n
   // Recomputed from the probes (and the gate), never taken from the report's own verdict field.
   const verdict = judgedVerdict(report, gate);
   const startedMs = Date.parse(report.startedAt);
+  // What is kept per host is capped: a report's strings are untrusted, and a roll-up of thousands
+  // of hosts must not hold a megabyte-long hostname or summary for each.
   return {
-    source,
-    key: report.host.machineIdHash ?? `hostname:${report.host.hostname}`,
-    hostname: report.host.hostname,
-    machineIdHash: report.host.machineIdHash,
-    kernelRelease: report.host.kernelRelease,
-    arch: report.host.arch,
-    distribution: report.host.distribution,
+    source: kept(source, KEPT_NAME_CHARS),
+    key: kept(report.host.machineIdHash ?? `hostname:${report.host.hostname}`, KEPT_NAME_CHARS),
+    hostname: kept(report.host.hostname, KEPT_NAME_CHARS),
+    machineIdHash: report.host.machineIdHash === null ? null : kept(report.host.machineIdHash, KEPT_NAME_CHARS),
+    kernelRelease: kept(report.host.kernelRelease, KEPT_NAME_CHARS),
+    arch: kept(report.host.arch, KEPT_NAME_CHARS),
+    distribution: report.host.distribution === null ? null : kept(report.host.distribution, KEPT_NAME_CHARS),
     startedAt: report.startedAt,
     startedMs: Number.isNaN(startedMs) ? 0 : startedMs,
     verdict,
     exitCode: EXIT[verdict],
     problems: report.probes
       .filter((p) => p.status !== 'pass')
-      .map((p) => ({ probe: p.id, status: p.status, reason: p.reason, summary: p.summary })),
+      .map((p) => ({ probe: kept(p.id, KEPT_NAME_CHARS), status: p.status, reason: p.reason, summary: kept(p.summary, KEPT_TEXT_CHARS) })),
     measured,
     has,
     seedPps: t?.seedPps ?? null,

@@ -3,6 +3,7 @@ import { MiB, readRegularFile } from '../bounded-read.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { UsageError } from '../usage-error.js';
 import { describeSchemaErrors } from '../reader.js';
+import { escapeControls } from '../report/terminal-safe.js';
 import { EMPTY_POLICY, type GatePolicy } from './evaluate.js';
 import { parseRequirement, type Requirement } from './names.js';
 
@@ -40,7 +41,8 @@ export function parsePolicy(text: string, source: string): GatePolicy {
   try {
     doc = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`policy ${source} is not valid JSON (${(error as Error).message})`, 'fix the file; see README.md for the format');
+    // V8's message quotes the file around the error: its control characters are shown escaped.
+    throw new UsageError(`policy ${source} is not valid JSON (${escapeControls((error as Error).message)})`, 'fix the file; see README.md for the format');
   }
   validatePolicy ??= new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true }).compile(POLICY_SCHEMA);
   if (!validatePolicy(doc)) {
@@ -56,7 +58,7 @@ export function parsePolicy(text: string, source: string): GatePolicy {
     try {
       requirements.push(parseRequirement(name));
     } catch (error) {
-      if (error instanceof UsageError) throw new UsageError(`policy ${source}: ${error.message}`, error.hint);
+      if (error instanceof UsageError) throw new UsageError(`policy ${source}: ${escapeControls(error.message)}`, error.hint);
       throw error;
     }
   }
