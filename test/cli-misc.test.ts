@@ -90,7 +90,7 @@ describe('--get-yargs-completions (what the script asks)', () => {
   it('completes commands, fixed option values and explain IDs', () => {
     const commands = complete(['']);
     for (const c of ['check', 'bench', 'gate', 'fleet', 'diff', 'explain', 'completion']) assert.ok(commands.includes(c), c);
-    assert.deepEqual(complete(['check', '--format', '']), ['human', 'json', 'junit', 'prometheus']);
+    assert.deepEqual(complete(['check', '--format', '']), ['human', 'json', 'junit', 'prometheus', 'nagios']);
     assert.deepEqual(complete(['completion', '--shell', '']), ['bash', 'zsh']);
     assert.deepEqual(complete(['explain', 'ri']), ['ring-setup', 'RING_SHRUNK']);
     assert.ok(complete(['explain', '']).includes('SECCOMP_BLOCKED'));
