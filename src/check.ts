@@ -4,6 +4,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildMessage, ChildRequest } from './child/probe-child.js';
+import { trackProbeChild } from './child-registry.js';
 import type { ContextReport } from './context/service-context.js';
 import { collectHostInfo, toolInfo } from './host.js';
 import { probesFor } from './probes/index.js';
@@ -122,6 +123,7 @@ function runChild(specs: ProbeSpec[], options: CheckOptions, soFar: ProbeResult[
     const byId = new Map(specs.map((s) => [s.id, s]));
     const childCommand = probeChildCommand(); // node dist/src/child/probe-child.js, or the single executable
     const child = spawn(childCommand.command, childCommand.args, { stdio: ['pipe', 'pipe', 'pipe', crumb ? crumb.fd : 'ignore'] }) as ChildProcessWithoutNullStreams;
+    trackProbeChild(child); // the signal handler (src/cli/signals.ts) stops it with the CLI
     let timer: NodeJS.Timeout | null = null;
     const arm = (ms: number): void => {
       if (timer) clearTimeout(timer);
@@ -193,7 +195,8 @@ function runChild(specs: ProbeSpec[], options: CheckOptions, soFar: ProbeResult[
       /* the child died before reading its request: reported through 'close' */
     });
     const request: ChildRequest = { probeIds: specs.map((s) => s.id), options, results: soFar };
-    child.stdin.end(JSON.stringify(request));
+    // One line, and stdin stays open: the child takes its closing (this process gone, even by SIGKILL) as its cue to die.
+    child.stdin.write(`${JSON.stringify(request)}\n`);
   });
 }
 

@@ -1,6 +1,7 @@
 // Probe child process: runs the requested kernel probes in order, streaming NDJSON results on stdout.
 //
-// Request (stdin, one JSON document): { probeIds, options, results } — results are those of the
+// Request (stdin, one JSON document on one line; the parent keeps stdin open after it and its end
+// means the parent is gone): { probeIds, options, results } — results are those of the
 // probes that already ran (environment included). Output (stdout, one JSON object per line):
 // { type: 'start', id } before each probe, { type: 'result', result } after it, { type: 'done' }.
 // Nothing else may write to stdout; the parent treats a death between 'start' and 'result' as
@@ -31,10 +32,56 @@ function send(message: ChildMessage): Promise<void> {
   });
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * The request: stdin up to its first newline (src/check.ts writes one line and keeps the pipe
+ * open), or up to its end (a request written and closed, as by hand). `open`: the pipe is still
+ * open after the request, so its end means the parent is gone.
+ */
+function readRequest(): Promise<{ text: string; open: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const finish = (open: boolean, rest: Buffer | null): void => {
+      process.stdin.off('data', onData);
+      process.stdin.off('end', onEnd);
+      process.stdin.off('error', onError);
+      process.stdin.pause();
+      resolve({ text: Buffer.concat(rest ? [...chunks, rest] : chunks).toString('utf8'), open });
+    };
+    const onData = (chunk: Buffer): void => {
+      const nl = chunk.indexOf(0x0a);
+      if (nl < 0) {
+        chunks.push(chunk);
+        return;
+      }
+      finish(true, chunk.subarray(0, nl));
+    };
+    const onEnd = (): void => finish(false, null);
+    const onError = (err: Error): void => reject(err);
+    process.stdin.on('data', onData);
+    process.stdin.on('end', onEnd);
+    process.stdin.on('error', onError);
+  });
+}
+
+/**
+ * The parent is gone (its end of stdin closed, or stdout's reader went away): die at once. Not
+ * process.exit(): that joins the libuv thread pool, where a throughput run's native threads may
+ * still be sending for up to its duration; SIGKILL ends them with the process, and nobody is left
+ * to read the exit status.
+ */
+function parentGone(): void {
+  process.kill(process.pid, 'SIGKILL');
+}
+
+/**
+ * Die with the parent, whichever way it ends (even SIGKILL, which it cannot handle): the kernel
+ * closes its end of the stdin pipe, and the 'end' arrives here while a probe awaits its native
+ * worker. (prctl(PR_SET_PDEATHSIG) is not reachable from JavaScript.)
+ */
+function watchParent(): void {
+  process.stdin.on('end', parentGone);
+  process.stdin.on('error', parentGone);
+  process.stdin.resume();
 }
 
 /** fd 3, when the parent passed one, is the breadcrumb page (native/breadcrumb.h). */
@@ -68,7 +115,10 @@ function applyContext(request: ChildRequest): void {
 }
 
 async function main(): Promise<void> {
-  const request = JSON.parse(await readStdin()) as ChildRequest;
+  const read = await readRequest();
+  if (read.open) watchParent();
+  process.stdout.on('error', parentGone);
+  const request = JSON.parse(read.text) as ChildRequest;
   applyContext(request);
   const results = new Map<string, ProbeResult>(request.results.map((r) => [r.id, r]));
   for (const id of request.probeIds) {
