@@ -1,4 +1,5 @@
 // `uring-probe bench`: every engine mode over loopback, repeated, as a table of median [min-max] (or JSON).
+import { commandEpilogue } from '../cli/help.js';
 import cliProgress from 'cli-progress';
 import type { Argv } from 'yargs';
 import { BENCH_MODES, isBenchMode, MAX_SIZE, MIN_SIZE, type BenchMode } from '../bench/engine.js';
@@ -6,8 +7,11 @@ import { benchJson } from '../bench/json.js';
 import { DEFAULT_PLAN, parseRingFlags, RING_FLAG_BITS, runBench, type BenchPlan } from '../bench/runner.js';
 import { renderBenchHuman } from '../report/bench-human.js';
 import { UsageError } from '../usage-error.js';
-import { useColor } from './output.js';
+import { assertWritableOutput, emit, formatFrom, outputOption, outputPath, useColor } from './output.js';
 import type { CliCommand, CommandIo } from './index.js';
+
+export const BENCH_FORMATS = ['human', 'json'] as const;
+type BenchFormat = (typeof BENCH_FORMATS)[number];
 
 /** "a,b" or ['a', 'b,c'] -> ['a', 'b', 'c'] */
 function listOf(value: unknown): string[] {
@@ -76,13 +80,22 @@ export const benchCommand: CliCommand = {
       .option('ring-flags', { type: 'string', requiresArg: true, describe: 'Extra io_uring setup flags for seed, seed-batch and multishot, e.g. SINGLE_ISSUER,DEFER_TASKRUN' })
       .option('compare-flags', { type: 'boolean', default: true, describe: 'Also run seed with the other flag choice (SINGLE_ISSUER|DEFER_TASKRUN vs none)' })
       .option('ping-pong', { type: 'boolean', default: true, describe: 'Measure round-trip latency for seed and syscall' })
-      .option('json', { type: 'boolean', describe: 'Print the results as one JSON document' })
-      .example('$0 bench', 'every mode, 64 and 1400 B, 3 x 1 s each')
-      .example('$0 bench --modes seed,syscall --size 1400 --duration 3000 --repeat 5', 'the seed against plain syscalls')
-      .epilogue('Exit codes: 0 every mode ran and every datagram arrived intact; 1 a mode failed or data arrived corrupt; 64 usage.');
+      .option('json', { type: 'boolean', describe: 'Print the results as one JSON document (same as --format json)' })
+      .option('format', { type: 'string', choices: [...BENCH_FORMATS], describe: 'Output format' })
+      .option('output', outputOption('the results'))
+      .epilogue(
+        commandEpilogue('bench', [
+          { cmd: '$0 bench', what: 'every mode, 64 and 1400 B, 3 x 1 s each' },
+          { cmd: '$0 bench --modes seed,syscall --size 1400 --duration 3000', what: 'the seed against plain syscalls, 1400-byte datagrams, 3 s runs' },
+          { cmd: '$0 bench --json -o bench.json', what: 'the results as one JSON document, to a file' },
+        ]),
+      );
   },
   async run(argv, io: CommandIo): Promise<number> {
+    const format = formatFrom<BenchFormat>(argv);
     const plan = benchPlanFrom(argv);
+    const output = outputPath(argv, 'bench.json');
+    if (output !== null) assertWritableOutput(output);
     let bar: cliProgress.SingleBar | null = null;
     if (io.stderrIsTTY) {
       bar = new cliProgress.SingleBar(
@@ -98,11 +111,12 @@ export const benchCommand: CliCommand = {
         started = true;
       } else bar.update(p.done, { label: p.label });
     }).finally(() => bar?.stop());
-    if (argv.json === true) io.stdout.write(benchJson(result));
-    else {
-      io.stdout.write(renderBenchHuman(result, { color: useColor(io, false) }));
-    }
+    const text = format === 'json' ? benchJson(result) : renderBenchHuman(result, { color: useColor(io, output !== null) });
     const failed = result.cases.some((c) => c.error !== null) || result.cases.some((c) => c.corrupt > 0);
-    return failed ? 1 : 0;
+    return emit(io, output, text, {
+      reached: `the bench ${failed ? 'had a failed mode or corrupt data (exit 1)' : 'ran every mode intact (exit 0)'}`,
+      lost: 'its results are lost',
+      exitCode: failed ? 1 : 0,
+    });
   },
 };

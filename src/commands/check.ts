@@ -1,4 +1,5 @@
 // `uring-probe check`: run every probe against this kernel and print the report (human or JSON), exit code = verdict.
+import { commandEpilogue } from '../cli/help.js';
 import type { Argv } from 'yargs';
 import { runCheck } from '../check.js';
 import { resolveServiceContext, type ServiceContextRequest } from '../context/service-context.js';
@@ -9,18 +10,8 @@ import { exitCodeForFormat, REPORT_FORMATS, renderReport, type ReportFormat } fr
 import { EXIT } from '../types.js';
 import { UsageError } from '../usage-error.js';
 import type { CliCommand } from './index.js';
-import { assertWritableDirectory, emit, formatFrom, outputPath, useColor } from './output.js';
+import { assertWritableOutput, emit, formatFrom, outputOption, outputPath, useColor } from './output.js';
 
-
-/** The exit codes of `check` (and of the CLI), for --help. */
-export const EXIT_CODES_HELP = [
-  'Exit codes:',
-  `  ${EXIT.compatible}   compatible    the seed's io_uring data path works here without a fallback`,
-  `  ${EXIT.degraded}   degraded      it works, with fallbacks (a probe warned)`,
-  `  ${EXIT.incompatible}   incompatible  it cannot run here (a probe failed: io_uring refused, data came back wrong)`,
-  `  ${EXIT.unknown}   unknown       a check could not be made (probe killed/timed out, no loopback), internal error`,
-  `  ${EXIT.usage}  usage         bad command line (one line on stderr; a JSON error document with --json)`,
-].join('\n');
 
 /** --format (or --json) of `check`: one of REPORT_FORMATS. */
 export function outputFormat(argv: Record<string, unknown>): ReportFormat {
@@ -78,7 +69,7 @@ export const checkCommand: CliCommand = {
     return withGateOptions(yargs)
       .option('json', { type: 'boolean', describe: 'Print the report as JSON (same as --format json)' })
       .option('format', { type: 'string', choices: [...REPORT_FORMATS], describe: 'Output format (prometheus always exits 0)' })
-      .option('output', { alias: 'o', type: 'string', describe: 'Write the report to FILE (atomically) instead of stdout' })
+      .option('output', outputOption('the report'))
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Show facts, remediation and the setup ladder of every probe' })
       .option('bench', { type: 'boolean', default: true, describe: 'Run the throughput probe (--no-bench leaves it out)' })
       .option('user', { type: 'string', requiresArg: true, describe: 'Run the kernel probes as this user (NAME or UID, with its groups); needs root' })
@@ -88,14 +79,21 @@ export const checkCommand: CliCommand = {
       .option('seccomp-profile', { type: 'string', requiresArg: true, describe: 'Apply this Docker/OCI seccomp profile (JSON) to the kernel probes' })
       .option('systemd-unit', { type: 'string', requiresArg: true, describe: 'Probe as this unit runs: User=, Group=, LimitMEMLOCK=, SystemCallFilter=, capabilities (FILE or NAME)' })
       .option('timeout', { requiresArg: true, default: DEFAULT_CHECK_OPTIONS.timeoutMs, describe: 'Time bound of one kernel probe, in ms (its process is killed past it)' })
-      .example('$0 check', 'human report; exit code = verdict')
-      .example('$0 check --json --no-bench -o report.json', 'JSON report to a file, without the throughput probe')
-      .example('$0 check --require COOP_TASKRUN op:SEND_ZC --min-ratio 0.7', 'gate a deploy: exit 2 unless the host has these')
-      .example('$0 check --user app --memlock 64K', 'probe as the service user under its memlock limit (root)')
-      .example('$0 check --seccomp-profile /etc/docker/seccomp.json', 'probe under the container\'s seccomp profile')
-      .example('$0 check --systemd-unit myservice.service', 'probe as the unit runs: its user, limits and SystemCallFilter=')
-      .example('$0 check --format prometheus -o /var/lib/node_exporter/textfile/uring.prom', 'node_exporter textfile collector')
-      .epilogue(EXIT_CODES_HELP);
+      .epilogue(
+        commandEpilogue('check', [
+          { cmd: '$0 check', what: 'human report; exit code = verdict' },
+          { cmd: '$0 check --json --no-bench -o report.json', what: 'JSON report to a file, without the throughput probe' },
+          { cmd: '$0 check --require COOP_TASKRUN,op:SEND_ZC --min-ratio 0.7', what: 'gate a deploy: exit 2 unless the host has these' },
+          { cmd: '$0 check --user app --memlock 64K', what: 'probe as the service user under its memlock limit (root)' },
+          { cmd: '$0 check --seccomp-profile /etc/docker/seccomp.json', what: 'probe under the container\'s seccomp profile' },
+          { cmd: '$0 check --systemd-unit myservice.service', what: 'probe as the unit runs: its user, limits and SystemCallFilter=' },
+          {
+            cmd: '$0 check --format prometheus --no-bench \\\n      -o /var/lib/prometheus/node-exporter/uring-probe.prom',
+            what: 'node_exporter textfile collector (Debian\'s directory; see examples/node-exporter)',
+          },
+          { cmd: '$0 check --format nagios --no-bench', what: 'a Nagios/Icinga/NRPE plugin: one status line, perfdata, exit 0/1/2/3' },
+        ]),
+      );
   },
   async run(argv, io): Promise<number> {
     const format = outputFormat(argv);
@@ -105,7 +103,7 @@ export const checkCommand: CliCommand = {
       throw new UsageError('--min-pps and --min-ratio need the throughput probe, which --no-bench leaves out', 'drop --no-bench or the throughput floor');
     }
     const output = outputPath(argv, 'report.json');
-    if (output !== null) assertWritableDirectory(output);
+    if (output !== null) assertWritableOutput(output);
     const context = resolveServiceContext(contextRequestFrom(argv));
     if (!context.report.asInvoked) options.context = context.apply;
     let report = await runCheck(options, context.report);
@@ -115,7 +113,10 @@ export const checkCommand: CliCommand = {
       verbose: argv.verbose === true,
       width: io.columns,
     });
-    emit(io, output, text);
-    return exitCodeForFormat(report, format);
+    return emit(io, output, text, {
+      reached: `the check's verdict was ${report.verdict} (exit ${report.exitCode})`,
+      lost: 'its report is lost',
+      exitCode: exitCodeForFormat(report, format),
+    });
   },
 };

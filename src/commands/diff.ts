@@ -1,11 +1,12 @@
 // `uring-probe diff OLD.json NEW.json`: what changed between two reports of one host (the check after a kernel upgrade).
+import { commandEpilogue } from '../cli/help.js';
 import type { Argv } from 'yargs';
 import { toolVersion } from '../host.js';
 import { DIFF_EXIT, diffReports, sameMachine } from '../diff/diff.js';
 import { DIFF_FORMATS, diffDocument, renderDiffHuman, renderDiffJson, type DiffFormat } from '../diff/render.js';
 import type { Report } from '../types.js';
 import { UsageError } from '../usage-error.js';
-import { formatFrom } from './output.js';
+import { assertWritableOutput, emit, formatFrom, outputOption, outputPath, stdinDashGiven, useColor } from './output.js';
 import type { CliCommand, CommandIo } from './index.js';
 import { readReportArg, UnreadableReport, unreadable } from './report-input.js';
 
@@ -15,7 +16,7 @@ function diffFormat(argv: Record<string, unknown>): DiffFormat {
 
 /** The two report arguments; yargs-parser turns a lone `-` (stdin) into '', so it is taken from the command line. */
 function reportPaths(argv: Record<string, unknown>): [string, string] {
-  const stdinGiven = process.argv.slice(2).includes('-');
+  const stdinGiven = stdinDashGiven();
   const paths = [argv['old'], argv['new']].map((v) => ((v === '' || v === true) && stdinGiven ? '-' : v));
   if (paths.some((p) => typeof p !== 'string' || p === '')) {
     throw new UsageError('diff needs two report files', 'pass OLD.json NEW.json (one of them may be - for stdin)');
@@ -33,13 +34,20 @@ export const diffCommand: CliCommand = {
       .positional('new', { type: 'string', describe: 'the later report (either may be - for stdin)' })
       .option('json', { type: 'boolean', describe: 'JSON output (same as --format json)' })
       .option('format', { type: 'string', choices: [...DIFF_FORMATS], describe: 'Output format' })
+      .option('output', outputOption('the diff'))
       .option('any-host', { type: 'boolean', default: false, describe: 'Compare reports of different machines too' })
-      .example('$0 diff before-upgrade.json after-upgrade.json', 'exit 2 when something got worse')
-      .epilogue('Exit codes: 0 nothing got worse (gains are fine; throughput is shown, never judged), 2 a regression (worse verdict, a lost feature, flag or op, a probe that got worse, a worse setup ladder), 64 usage (e.g. reports of different machines without --any-host), 65 a report cannot be read.');
+      .epilogue(
+        commandEpilogue('diff', [
+          { cmd: '$0 diff before-upgrade.json after-upgrade.json', what: 'exit 2 when something got worse' },
+          { cmd: '$0 diff old.json new.json --json -o change.json', what: 'the change as JSON, to a file' },
+        ]),
+      );
   },
   async run(argv, io: CommandIo): Promise<number> {
     const format = diffFormat(argv);
     const [oldPath, newPath] = reportPaths(argv);
+    const output = outputPath(argv, 'diff.json');
+    if (output !== null) assertWritableOutput(output);
     let older: Report;
     let newer: Report;
     try {
@@ -60,8 +68,12 @@ export const diffCommand: CliCommand = {
     }
     const d = diffReports(older, newer);
     const exitCode = d.regression ? DIFF_EXIT.regression : DIFF_EXIT.noRegression;
-    const color = io.stdoutIsTTY && !io.env['NO_COLOR'];
-    io.stdout.write(format === 'json' ? renderDiffJson(diffDocument(d, toolVersion(), exitCode)) : renderDiffHuman(d, { color }));
-    return exitCode;
+    const color = useColor(io, output !== null);
+    const text = format === 'json' ? renderDiffJson(diffDocument(d, toolVersion(), exitCode)) : renderDiffHuman(d, { color });
+    return emit(io, output, text, {
+      reached: `the diff found ${d.regression ? 'a regression' : 'no regression'} (exit ${exitCode})`,
+      lost: 'its output is lost',
+      exitCode,
+    });
   },
 };

@@ -1,6 +1,7 @@
 // `uring-probe explain [ID]`: what a probe id or reason code means, what it checks / when it is given,
 // the kernel that brought the feature concerned, and the fix (src/explain/catalog.ts); `explain seed` and
 // `explain seed:ID`: what the port found in the seed (src/seed/findings.ts).
+import { commandEpilogue } from '../cli/help.js';
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Argv } from 'yargs';
 import {
@@ -123,12 +124,15 @@ export const explainCommand: CliCommand = {
         describe: 'A probe id (ring-setup), a reason code (SECCOMP_BLOCKED) or seed:FINDING, case-insensitive; `seed`: the seed findings; none: list them all',
       })
       .option('json', { type: 'boolean', describe: 'Print a JSON object (one entry, or {"entries": [...]} without ID)' })
-      .example('$0 explain', 'every probe id and reason code, one line each')
-      .example('$0 explain seccomp_blocked', 'what it means, when it is given, the kernel, the fix')
-      .example('$0 explain ring-setup --json', 'the same as JSON')
-      .example('$0 explain seed', 'what the port found in the seed, one line each')
-      .example('$0 explain seed:full-sq-waits-forever', 'what the seed does, the consequence, the kernels, the fix and the port')
-      .epilogue('Exit codes: 0 explained, 64 usage (an unknown ID: the message suggests the nearest ones).');
+      .epilogue(
+        commandEpilogue('explain', [
+          { cmd: '$0 explain', what: 'every probe id and reason code, one line each' },
+          { cmd: '$0 explain seccomp_blocked', what: 'what it means, when it is given, the kernel, the fix' },
+          { cmd: '$0 explain ring-setup --json', what: 'the same as JSON' },
+          { cmd: '$0 explain seed', what: 'what the port found in the seed, one line each' },
+          { cmd: '$0 explain seed:full-sq-waits-forever', what: 'what the seed does, the consequence, the kernels, the fix and the port' },
+        ]),
+      );
   },
   async run(argv, io: CommandIo): Promise<number> {
     const json = argv['json'] === true;

@@ -1,4 +1,5 @@
 // `uring-probe fleet PATH...`: roll up many hosts' reports (files, directories, NDJSON on stdin).
+import { commandEpilogue } from '../cli/help.js';
 import type { Argv } from 'yargs';
 import { toolVersion } from '../host.js';
 import { policyFromArgv, withGateOptions } from '../gate/options.js';
@@ -6,7 +7,7 @@ import { readInputs } from '../fleet/inputs.js';
 import { FLEET_FORMATS, fleetDocument, renderFleetCsv, renderFleetHuman, renderFleetJson, type FleetFormat } from '../fleet/render.js';
 import { FleetAccumulator } from '../fleet/rollup.js';
 import { UsageError } from '../usage-error.js';
-import { emit, formatFrom, outputPath, useColor } from './output.js';
+import { assertWritableOutput, emit, formatFrom, outputOption, outputPath, stdinDashGiven, useColor } from './output.js';
 import type { CliCommand, CommandIo } from './index.js';
 import { escapeControls } from '../report/terminal-safe.js';
 
@@ -23,22 +24,26 @@ export const fleetCommand: CliCommand = {
         .positional('paths', { type: 'string', array: true, describe: 'report files, directories of them, *.ndjson files, or - for NDJSON on stdin' })
         .option('json', { type: 'boolean', describe: 'JSON output (same as --format json)' })
         .option('format', { type: 'string', choices: [...FLEET_FORMATS], describe: 'Output format (csv: one row per host)' })
-        .option('output', { alias: 'o', type: 'string', describe: 'Write to FILE (atomically) instead of stdout' })
+        .option('output', outputOption('the roll-up'))
         .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Every failing host and every opcode in the human output' })
-        .example('$0 fleet reports/', 'roll up every *.json under reports/')
-        .example('cat *.ndjson | $0 fleet - --policy uring-policy.json --format csv', 'gate every host, one CSV row per host'),
-    ).epilogue('Exit codes (they add up): 0 every input rolled up and no failing host; +2 a host is incompatible or unknown, or failed the gate; +4 an input was skipped (malformed, truncated, foreign, unknown schema version, unreadable, empty); 64 usage.');
+    ).epilogue(
+      commandEpilogue('fleet', [
+        { cmd: '$0 fleet reports/', what: 'roll up every *.json under reports/' },
+        { cmd: 'cat *.ndjson | $0 fleet - --policy policy.json --format csv', what: 'gate every host, one CSV row per host' },
+      ]),
+    );
   },
   async run(argv, io: CommandIo): Promise<number> {
     const format = fleetFormat(argv);
     const paths = (Array.isArray(argv['paths']) ? argv['paths'] : [argv['paths']])
       .filter((p): p is string | number => (typeof p === 'string' && p !== '') || typeof p === 'number')
       .map(String);
-    // yargs-parser drops a lone `-` (stdin) from the positionals: take it from the command line.
-    if (!paths.includes('-') && process.argv.slice(2).includes('-')) paths.push('-');
+    // yargs-parser drops a lone `-` (stdin) from the positionals: take it from the command line (not `-o -`).
+    if (!paths.includes('-') && stdinDashGiven()) paths.push('-');
     if (paths.length === 0) throw new UsageError('fleet needs at least one path', 'pass report files, directories, or - for NDJSON on stdin');
     if (paths.filter((p) => p === '-').length > 1) throw new UsageError('- (stdin) given more than once', 'pass - once');
     const output = outputPath(argv, 'fleet.json');
+    if (output !== null) assertWritableOutput(output);
     const policy = policyFromArgv(argv);
     const acc = new FleetAccumulator(policy);
     for await (const doc of readInputs(paths, process.stdin)) acc.add(doc);
@@ -50,7 +55,10 @@ export const fleetCommand: CliCommand = {
     else text = renderFleetHuman(rollup, { color, verbose: argv['verbose'] === true });
     // CSV has one row per host only: name the skipped inputs on stderr.
     if (format === 'csv') for (const s of rollup.skipped) io.stderr.write(`uring-probe: skipped ${escapeControls(s.source)}: ${s.problem}: ${escapeControls(s.message)}\n`);
-    emit(io, output, text);
-    return rollup.exitCode;
+    return emit(io, output, text, {
+      reached: `the roll-up of ${rollup.hosts} host${rollup.hosts === 1 ? '' : 's'} (${rollup.failing.length} failing, ${rollup.skipped.length} input${rollup.skipped.length === 1 ? '' : 's'} skipped) exits ${rollup.exitCode}`,
+      lost: 'its output is lost',
+      exitCode: rollup.exitCode,
+    });
   },
 };

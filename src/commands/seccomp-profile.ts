@@ -1,9 +1,10 @@
 // `uring-probe seccomp-profile --from FILE [--output FILE]`: the given Docker/OCI seccomp profile with the
 // three io_uring syscalls allowed and nothing else changed, so the diff is the whole story.
+import { commandEpilogue } from '../cli/help.js';
 import type { Argv } from 'yargs';
 import { allowIoUring, readSeccompProfileText } from '../context/seccomp-profile.js';
 import { UsageError } from '../usage-error.js';
-import { assertWritableDirectory, emit, outputPath } from './output.js';
+import { assertWritableOutput, emit, outputPath } from './output.js';
 import type { CliCommand, CommandIo } from './index.js';
 
 function fromPath(argv: Record<string, unknown>): string {
@@ -24,25 +25,31 @@ export const seccompProfileCommand: CliCommand = {
     return yargs
       .option('from', { type: 'string', describe: 'The Docker/OCI seccomp profile (JSON) to start from' })
       .option('output', { alias: 'o', type: 'string', describe: 'Write the profile to FILE (atomically) instead of stdout' })
-      .example('$0 seccomp-profile --from /etc/docker/seccomp.json -o seccomp-io_uring.json', '')
-      .example('docker run --security-opt seccomp=seccomp-io_uring.json ...', '')
-      .example('$0 seccomp-profile --from p.json | diff p.json -', '')
       .epilogue(
-        'Write the profile, run the container with it, and see with diff exactly what changed. '
-        + 'io_uring_setup, io_uring_enter and io_uring_register are taken out of every entry that blocks them '
-        + '(an entry left naming nothing is removed); when the default action blocks them too, one SCMP_ACT_ALLOW '
-        + 'entry for them is appended to "syscalls". Nothing else changes, and the indentation of the input is kept. '
-        + 'What was done is listed on stderr; a profile that already allows them is written unchanged. '
-        + 'Exit codes: 0 written, 64 usage (no --from, a file that cannot be read, a malformed profile, an unwritable --output).',
+        commandEpilogue(
+          'seccomp-profile',
+          [
+            { cmd: '$0 seccomp-profile --from /etc/docker/seccomp.json -o uring.json', what: 'write the profile' },
+            { cmd: 'docker run --security-opt seccomp=uring.json IMAGE', what: 'run the container with it' },
+            { cmd: '$0 seccomp-profile --from p.json | diff p.json -', what: 'see exactly what changed' },
+          ],
+          [
+            'io_uring_setup, io_uring_enter and io_uring_register are taken out of every entry that blocks them '
+              + '(an entry left naming nothing is removed); when the default action blocks them too, one SCMP_ACT_ALLOW '
+              + 'entry for them is appended to "syscalls". Nothing else changes, and the indentation of the input is kept. '
+              + 'What was done is listed on stderr; a profile that already allows them is written unchanged.',
+          ],
+        ),
       );
   },
   async run(argv, io: CommandIo): Promise<number> {
     const from = fromPath(argv);
     const output = outputPath(argv, 'seccomp-io_uring.json');
-    if (output !== null) assertWritableDirectory(output);
+    if (output !== null) assertWritableOutput(output);
     const text = readSeccompProfileText(from);
     const result = allowIoUring(text, from);
-    emit(io, output, result.text);
+    const code = emit(io, output, result.text, { reached: 'the profile was made', lost: 'it was not written', exitCode: 0 });
+    if (code !== 0) return code;
     if (!result.changed) {
       io.stderr.write(`uring-probe: ${from} already allows io_uring_setup, io_uring_enter and io_uring_register; nothing to change\n`);
     } else {
