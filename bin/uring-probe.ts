@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // The uring-probe CLI entry: yargs over src/commands/, one-line usage errors (exit 64), the only place that sets the exit code.
+import { writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { EXIT_CODES_HELP } from '../src/commands/check.js';
+import { commandEpilogue, topLevelEpilogue } from '../src/cli/help.js';
 import { commands, type CommandIo } from '../src/commands/index.js';
 import { explainCatalog } from '../src/explain/catalog.js';
 import { toolInfo, toolVersion } from '../src/host.js';
 import { renderErrorDocument } from '../src/report/json.js';
 import { assertArgvConventions } from '../src/cli/argv-guard.js';
+import { installSignalHandlers } from '../src/cli/signals.js';
 import { isSingleExecutable } from '../src/runtime.js';
 import { EXIT } from '../src/types.js';
 import { UsageError, usageLine } from '../src/usage-error.js';
@@ -158,7 +160,7 @@ async function main(): Promise<number> {
       .help()
       .alias('h', 'help')
       .version(toolVersion())
-      .epilogue(EXIT_CODES_HELP)
+      .epilogue(topLevelEpilogue())
       .wrap(Math.min(110, process.stdout.columns ?? 100))
       .exitProcess(false)
       .fail((message: string | null | undefined, err: Error | undefined) => {
@@ -183,9 +185,16 @@ async function main(): Promise<number> {
       (y) =>
         y
           .option('shell', { type: 'string', choices: ['bash', 'zsh'], describe: 'The shell to write it for (default: the one $SHELL names)' })
-          .example('$0 completion --shell bash >> ~/.bashrc', 'bash')
-          .example('$0 completion --shell zsh >> ~/.zshrc', 'zsh')
-          .epilogue(COMPLETION_HELP),
+          .epilogue(
+            commandEpilogue(
+              'completion',
+              [
+                { cmd: '$0 completion --shell bash >> ~/.bashrc', what: 'bash' },
+                { cmd: '$0 completion --shell zsh >> ~/.zshrc', what: 'zsh' },
+              ],
+              [COMPLETION_HELP],
+            ),
+          ),
       () => {
         parser.showCompletionScript(); // for $0 = scriptName, `uring-probe completion` in its install line
         exitCode = 0;
@@ -214,20 +223,34 @@ async function main(): Promise<number> {
  * output is incomplete.
  */
 export function runCli(): void {
-  let stdoutFailed = false;
+  installSignalHandlers(); // SIGINT/SIGTERM/SIGHUP: stop probe children, clean up, exit 130/143/129
+  // A failed stdout write (other than EPIPE) is said once, when the process exits, so that the line
+  // can name the result the command reached (its write errors arrive after it has returned).
+  let stdoutError: string | null = null;
+  let result: number | null = null;
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE' || stdoutFailed) return;
-    stdoutFailed = true;
-    process.stderr.write(`uring-probe: cannot write to stdout (${err.code ?? oneLine(err.message)}); the output is incomplete, write it with --output FILE or free the space\n`);
+    if (err.code === 'EPIPE' || stdoutError !== null) return;
+    stdoutError = err.code ?? oneLine(err.message);
     process.exitCode = EXIT.unknown;
   });
   process.stderr.on('error', () => {
     /* nowhere left to say it */
   });
+  process.on('exit', () => {
+    if (stdoutError === null || process.exitCode === 130 || process.exitCode === 143 || process.exitCode === 129) return;
+    const reached = result === null ? '' : `; the command's result was exit ${result}`;
+    try {
+      writeSync(2, `uring-probe: cannot write to stdout (${stdoutError})${reached} but its output is incomplete; write it with --output FILE or free the space\n`);
+    } catch {
+      /* nowhere left to say it */
+    }
+    process.exitCode = EXIT.unknown;
+  });
 
   main().then(
     (code) => {
-      process.exitCode = stdoutFailed ? EXIT.unknown : code;
+      result = code;
+      process.exitCode = stdoutError !== null ? EXIT.unknown : code;
     },
     (err: unknown) => {
       process.stderr.write(`uring-probe: internal error: ${oneLine(String(err))}\n`);

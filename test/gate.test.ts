@@ -237,3 +237,17 @@ test('--require takes one value: the report path after it stays a positional (ga
   assert.equal(check.status, 64, check.stdout);
   assert.match((JSON.parse(check.stdout) as { error: { message: string } }).error.message, /'EXT_ARG' follows --require COOP_TASKRUN/);
 });
+
+test('gate --verbose also lists the met requirements and the report\'s probes that did not pass', () => {
+  const plain = cli(['gate', join(REPORTS, '5.10-no-coop-taskrun.json'), '--require', 'CLAMP,COOP_TASKRUN']);
+  const verbose = cli(['gate', join(REPORTS, '5.10-no-coop-taskrun.json'), '--require', 'CLAMP,COOP_TASKRUN', '--verbose']);
+  assert.equal(verbose.status, plain.status);
+  assert.doesNotMatch(plain.stdout, /^  met /m);
+  assert.match(verbose.stdout, /^  met +CLAMP$/m);
+  assert.match(verbose.stdout, /^  unmet +COOP_TASKRUN: /m);
+  assert.doesNotMatch(verbose.stdout, /^  met +COOP_TASKRUN/m);
+  const report = fixture('5.10-no-coop-taskrun.json');
+  for (const p of report.probes.filter((x) => x.status !== 'pass')) {
+    assert.match(verbose.stdout, new RegExp(`^  probe +${p.id} ${p.status.toUpperCase()}`, 'm'), p.id);
+  }
+});

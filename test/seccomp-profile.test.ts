@@ -418,6 +418,6 @@ test('uring-probe seccomp-profile: malformed profile, missing file and no --from
   assert.match(none.stderr, /^uring-probe: seccomp-profile needs the profile to start from \(--from FILE\); pass e\.g\. --from \/etc\/docker\/seccomp\.json \(see --help\)\n$/);
   const help = cli(['seccomp-profile', '--help']);
   assert.equal(help.status, 0);
-  assert.match(help.stdout, /seccomp-profile --from\s+\/etc\/docker\/seccomp\.json -o seccomp-io_uring\.json/);
-  assert.match(help.stdout, /docker run --security-opt\s+seccomp=seccomp-io_uring\.json/);
+  assert.match(help.stdout, /^  uring-probe seccomp-profile --from \/etc\/docker\/seccomp\.json -o uring\.json$/m);
+  assert.match(help.stdout, /^  docker run --security-opt seccomp=uring\.json IMAGE$/m);
 });
