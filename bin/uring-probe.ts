@@ -9,6 +9,7 @@ import { commands, type CommandIo } from '../src/commands/index.js';
 import { explainCatalog } from '../src/explain/catalog.js';
 import { toolInfo, toolVersion } from '../src/host.js';
 import { renderErrorDocument } from '../src/report/json.js';
+import { escapeControls } from '../src/report/terminal-safe.js';
 import { assertArgvConventions } from '../src/cli/argv-guard.js';
 import { installSignalHandlers } from '../src/cli/signals.js';
 import { isSingleExecutable } from '../src/runtime.js';
@@ -205,7 +206,7 @@ async function main(): Promise<number> {
     if (err instanceof UsageError) {
       return fail('USAGE', oneLine(`${err.message}; ${err.hint}`), EXIT.usage, usageLine(err.message, err.hint));
     }
-    const message = oneLine(err instanceof Error ? err.message : String(err));
+    const message = escapeControls(oneLine(err instanceof Error ? err.message : String(err)));
     return fail(
       'INTERNAL',
       message,

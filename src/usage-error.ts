@@ -1,4 +1,5 @@
 // A usage error: bad command-line input, reported as one line and exit code 64 by bin/.
+import { escapeControls } from './report/terminal-safe.js';
 
 /** Thrown by command builders/handlers for bad input; bin/ prints `uring-probe: <message>; <hint> (see --help)`. */
 export class UsageError extends Error {
@@ -14,9 +15,9 @@ export class UsageError extends Error {
   }
 }
 
-/** The one line printed on stderr for a usage error. */
+/** The one line printed on stderr for a usage error; control characters from the command line are shown as \xNN. */
 export function usageLine(message: string, hint: string): string {
-  const what = message.replace(/\s+/g, ' ').trim().replace(/[.;]+$/, '');
-  const todo = hint.replace(/\s+/g, ' ').trim().replace(/[.;]+$/, '');
+  const what = escapeControls(message.replace(/\s+/g, ' ').trim().replace(/[.;]+$/, ''));
+  const todo = escapeControls(hint.replace(/\s+/g, ' ').trim().replace(/[.;]+$/, ''));
   return `uring-probe: ${what}; ${todo} (see --help)`;
 }
