@@ -54,6 +54,7 @@ export const EXIT_CODES: Readonly<Record<string, readonly ExitCodeLine[]>> = {
   ],
   explain: [
     ['0', 'explained'],
+    OUTPUT_LOST,
     ['64', 'also: an unknown ID (the message suggests the nearest ones)'],
   ],
   completion: [['0', 'the script was printed']],

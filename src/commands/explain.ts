@@ -18,7 +18,7 @@ import {
 } from '../explain/catalog.js';
 import { wrapAfter } from '../report/human.js';
 import { UsageError } from '../usage-error.js';
-import { useColor } from './output.js';
+import { assertWritableOutput, emit, formatFrom, outputOption, outputPath, useColor } from './output.js';
 import type { CliCommand, CommandIo } from './index.js';
 
 /** Wrap `text` to `width`, the first line after `head`, the rest indented by head's width. */
@@ -123,33 +123,37 @@ export const explainCommand: CliCommand = {
         type: 'string',
         describe: 'A probe id (ring-setup), a reason code (SECCOMP_BLOCKED) or seed:FINDING, case-insensitive; `seed`: the seed findings; none: list them all',
       })
-      .option('json', { type: 'boolean', describe: 'Print a JSON object (one entry, or {"entries": [...]} without ID)' })
+      .option('json', { type: 'boolean', describe: 'Print a JSON object (one entry, or {"entries": [...]} without ID); same as --format json' })
+      .option('format', { type: 'string', choices: ['human', 'json'], describe: 'Output format' })
+      .option('output', outputOption('the explanation'))
       .epilogue(
         commandEpilogue('explain', [
           { cmd: '$0 explain', what: 'every probe id and reason code, one line each' },
           { cmd: '$0 explain seccomp_blocked', what: 'what it means, when it is given, the kernel, the fix' },
           { cmd: '$0 explain ring-setup --json', what: 'the same as JSON' },
+          { cmd: '$0 explain --json -o reasons.json', what: 'every entry as one JSON document, to a file' },
           { cmd: '$0 explain seed', what: 'what the port found in the seed, one line each' },
           { cmd: '$0 explain seed:full-sq-waits-forever', what: 'what the seed does, the consequence, the kernels, the fix and the port' },
         ]),
       );
   },
   async run(argv, io: CommandIo): Promise<number> {
-    const json = argv['json'] === true;
-    const color = useColor(io, false);
+    const json = formatFrom<'human' | 'json'>(argv) === 'json';
+    const output = outputPath(argv, 'explain.json');
+    if (output !== null) assertWritableOutput(output);
+    const done = (text: string): number => emit(io, output, text, { reached: 'the explanation was made (exit 0)', lost: 'it was not written', exitCode: 0 });
+    const color = useColor(io, output !== null);
     const c = new Chalk({ level: color ? 1 : 0 });
     const width = io.columns !== undefined && io.columns >= 40 ? Math.min(io.columns, 110) : 100;
     const id = idArg(argv);
     if (id === null) {
       const entries = explainCatalog();
-      io.stdout.write(json ? `${JSON.stringify({ entries }, null, 2)}\n` : renderList(entries, c));
-      return 0;
+      return done(json ? `${JSON.stringify({ entries }, null, 2)}\n` : renderList(entries, c));
     }
     const wantsSeed = isSeedId(id);
     if (wantsSeed && /^seed:?$/i.test(id.trim())) {
       const entries = seedFindingEntries();
-      io.stdout.write(json ? `${JSON.stringify({ entries }, null, 2)}\n` : renderSeedList(entries, c));
-      return 0;
+      return done(json ? `${JSON.stringify({ entries }, null, 2)}\n` : renderSeedList(entries, c));
     }
     const entry = findAnyEntry(id);
     if (!entry && wantsSeed) {
@@ -171,7 +175,6 @@ export const explainCommand: CliCommand = {
       );
     }
     const text = entry.kind === 'seed-finding' ? renderSeedFinding(entry, width, c) : renderEntry(entry, width, c);
-    io.stdout.write(json ? `${JSON.stringify(entry, null, 2)}\n` : text);
-    return 0;
+    return done(json ? `${JSON.stringify(entry, null, 2)}\n` : text);
   },
 };

@@ -48,7 +48,7 @@ export const seccompProfileCommand: CliCommand = {
     if (output !== null) assertWritableOutput(output);
     const text = readSeccompProfileText(from);
     const result = allowIoUring(text, from);
-    const code = emit(io, output, result.text, { reached: 'the profile was made', lost: 'it was not written', exitCode: 0 });
+    const code = emit(io, output, result.text, { reached: 'the profile was made (exit 0)', lost: 'it was not written', exitCode: 0 });
     if (code !== 0) return code;
     if (!result.changed) {
       io.stderr.write(`uring-probe: ${from} already allows io_uring_setup, io_uring_enter and io_uring_register; nothing to change\n`);
