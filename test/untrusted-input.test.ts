@@ -62,6 +62,22 @@ describe('untrusted text in reports', () => {
     });
   });
 
+  it('JSON outputs (gate, diff, fleet --json) carry DEL and C1 controls as \\u escapes, not raw (JSON.stringify leaves them raw)', () => {
+    withTempDir('uring-probe-untrusted-json-', (dir) => {
+      const report = evilReport(); // a failing host, so that fleet lists it by name
+      report.host.hostname = 'web\u009b2J\u007f-01';
+      const file = join(dir, 'c1.json');
+      writeFileSync(file, JSON.stringify(report));
+      for (const args of [['gate', file, '--require', 'CLAMP', '--json'], ['diff', file, file, '--json'], ['fleet', file, '--json']]) {
+        const run = runCli(args);
+        assert.ok(run.status !== null && run.status < 64, `${args[0]}: ${run.stderr}`);
+        assert.doesNotMatch(run.stdout, /[\u007f-\u009f]/, `${args[0]} --json printed a raw C1/DEL`);
+        assert.match(run.stdout, /web\\u009b2J\\u007f-01/, args[0]);
+        assert.ok(JSON.stringify(JSON.parse(run.stdout)).includes('web\u009b2J\u007f-01'), 'the same value once parsed');
+      }
+    });
+  });
+
   it('a CSV cell from a report that starts like a formula is quoted with an apostrophe', () => {
     withTempDir('uring-probe-csv-formula-', (dir) => {
       const report = reportFixture('6.18-compatible.json');

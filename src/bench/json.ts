@@ -1,4 +1,5 @@
 // The JSON document of `uring-probe bench --json`: an explicit, versioned projection of a BenchResult.
+import { jsonText } from '../report/terminal-safe.js';
 import { release } from 'node:os';
 import { toolInfo } from '../host.js';
 import type { BenchResult } from './runner.js';
@@ -41,5 +42,5 @@ export function benchJson(result: BenchResult): string {
     best: result.best,
     suggestions: result.suggestions,
   };
-  return JSON.stringify(doc, null, 2) + '\n';
+  return `${jsonText(doc)}\n`;
 }

@@ -1,6 +1,7 @@
 // `uring-probe explain [ID]`: what a probe id or reason code means, what it checks / when it is given,
 // the kernel that brought the feature concerned, and the fix (src/explain/catalog.ts); `explain seed` and
 // `explain seed:ID`: what the port found in the seed (src/seed/findings.ts).
+import { jsonText } from '../report/terminal-safe.js';
 import { commandEpilogue } from '../cli/help.js';
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Argv } from 'yargs';
@@ -148,12 +149,12 @@ export const explainCommand: CliCommand = {
     const id = idArg(argv);
     if (id === null) {
       const entries = explainCatalog();
-      return done(json ? `${JSON.stringify({ entries }, null, 2)}\n` : renderList(entries, c));
+      return done(json ? `${jsonText({ entries })}\n` : renderList(entries, c));
     }
     const wantsSeed = isSeedId(id);
     if (wantsSeed && /^seed:?$/i.test(id.trim())) {
       const entries = seedFindingEntries();
-      return done(json ? `${JSON.stringify({ entries }, null, 2)}\n` : renderSeedList(entries, c));
+      return done(json ? `${jsonText({ entries })}\n` : renderSeedList(entries, c));
     }
     const entry = findAnyEntry(id);
     if (!entry && wantsSeed) {
@@ -175,6 +176,6 @@ export const explainCommand: CliCommand = {
       );
     }
     const text = entry.kind === 'seed-finding' ? renderSeedFinding(entry, width, c) : renderEntry(entry, width, c);
-    return done(json ? `${JSON.stringify(entry, null, 2)}\n` : text);
+    return done(json ? `${jsonText(entry)}\n` : text);
   },
 };

@@ -1,7 +1,7 @@
 // Renderers of a report diff: human (what changed, worst first) and json ($defs/diff in the schema).
 import { Chalk } from 'chalk';
 import type { ReportDiff } from './diff.js';
-import { terminalSafe } from '../report/terminal-safe.js';
+import { jsonText, terminalSafe } from '../report/terminal-safe.js';
 
 export const DIFF_FORMATS = ['human', 'json'] as const;
 export type DiffFormat = (typeof DIFF_FORMATS)[number];
@@ -18,7 +18,7 @@ export function diffDocument(d: ReportDiff, toolVersion: string, exitCode: numbe
 }
 
 export function renderDiffJson(doc: DiffDocument): string {
-  return `${JSON.stringify(doc, null, 2)}\n`;
+  return `${jsonText(doc)}\n`;
 }
 
 function signed(n: number): string {

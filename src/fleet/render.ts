@@ -5,7 +5,7 @@ import type { GatePolicy } from '../gate/evaluate.js';
 import { policyDocument, type PolicyDocument } from '../gate/policy.js';
 import type { FleetRollup, HostSummary, Percentiles } from './rollup.js';
 import { VERDICTS } from './rollup.js';
-import { csvSafeText, escapeControls, terminalSafe } from '../report/terminal-safe.js';
+import { csvSafeText, escapeControls, jsonText, terminalSafe } from '../report/terminal-safe.js';
 
 export const FLEET_FORMATS = ['human', 'json', 'csv'] as const;
 export type FleetFormat = (typeof FLEET_FORMATS)[number];
@@ -66,7 +66,7 @@ export function fleetDocument(r: FleetRollup, toolVersion: string, policy: GateP
 }
 
 export function renderFleetJson(doc: FleetDocument): string {
-  return `${JSON.stringify(doc, null, 2)}\n`;
+  return `${jsonText(doc)}\n`;
 }
 
 /** RFC 4180 field: quoted when it holds a comma, quote or line break. */

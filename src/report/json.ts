@@ -1,4 +1,5 @@
 // JSON renderer: one document, an explicit projection of the typed Report (field order as in types.ts).
+import { jsonText } from './terminal-safe.js';
 import type {
   ErrorDocument,
   FactValue,
@@ -97,7 +98,7 @@ export function projectReport(r: Report): Report {
 
 /** The report as exactly one JSON document, newline-terminated. */
 export function renderJson(report: Report): string {
-  return `${JSON.stringify(projectReport(report), null, 2)}\n`;
+  return `${jsonText(projectReport(report))}\n`;
 }
 
 /** The document printed in JSON mode when there is no report (usage or internal error). */
@@ -108,5 +109,5 @@ export function renderErrorDocument(doc: ErrorDocument): string {
     error: { code: doc.error.code, message: doc.error.message },
     exitCode: doc.exitCode,
   };
-  return `${JSON.stringify(out, null, 2)}\n`;
+  return `${jsonText(out)}\n`;
 }

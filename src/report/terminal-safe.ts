@@ -35,3 +35,12 @@ export function terminalSafe<T>(value: T): T {
 export function csvSafeText(text: string): string {
   return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 }
+
+/**
+ * JSON.stringify, with DEL and the C1 controls (U+007F-U+009F) written as \u00XX: JSON.stringify
+ * escapes only U+0000-U+001F, and a raw C1 CSI from a report's hostname or a unit file would reach a
+ * terminal that shows the document. The same JSON value either way (they occur only inside strings).
+ */
+export function jsonText(value: unknown, indent: number | string = 2): string {
+  return JSON.stringify(value, null, indent).replace(/[\u007f-\u009f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
