@@ -3,7 +3,9 @@
 
 #include <string.h>
 
+#include <array>
 #include <functional>
+#include <vector>
 #include <string>
 #include <utility>
 
@@ -904,6 +906,165 @@ Napi::Value RingLedgerStats(const Napi::CallbackInfo& info) {
   return o;
 }
 
+
+// ---------------------------------------------------------------------------
+// Test-only: ringFaultScenario drives a SendRing and a RecvRing over one UDP loopback pair,
+// synchronously on the calling thread (so a fault injected into the N-th io_uring_enter of the
+// process lands on a known step), and reports every step's result and every datagram received.
+// Steps: fill the receive pool; `singles` x (Sendmsg, ReceivePackets(wait)); `batches` x
+// SendmsgBatch of `batch`; `after` x (Sendmsg, ReceivePackets(wait)); then receive until every
+// datagram whose send succeeded is in (or the wait runs out).
+// ---------------------------------------------------------------------------
+Napi::Value RingFaultScenario(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "ringFaultScenario";
+  std::string err;
+  Napi::Object o;
+  uint32_t sendEntries = 8, poolSize = 4, singles = 3, batch = 0, batches = 1, after = 3, timeoutMs = 500;
+  if (!OptionsObject(info, false, &o, &err, fn) || !GetUint(o, "sendEntries", false, 1, 4096, &sendEntries, &err, fn) ||
+      !GetUint(o, "poolSize", false, 1, 256, &poolSize, &err, fn) ||
+      !GetUint(o, "singles", false, 0, 64, &singles, &err, fn) || !GetUint(o, "batch", false, 0, 4096, &batch, &err, fn) ||
+      !GetUint(o, "batches", false, 0, 8, &batches, &err, fn) || !GetUint(o, "after", false, 0, 64, &after, &err, fn) ||
+      !GetUint(o, "timeoutMs", false, 1, 10000, &timeoutMs, &err, fn)) {
+    if (!env.IsExceptionPending()) Napi::TypeError::New(env, err).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Object out = Napi::Object::New(env);
+  Napi::Array steps = Napi::Array::New(env);
+  Napi::Array sentOk = Napi::Array::New(env);
+  Napi::Array received = Napi::Array::New(env);
+  uint32_t nSteps = 0, nSent = 0, nReceived = 0;
+  auto step = [&](const char* op, int res, uint32_t seq) {
+    Napi::Object s = Napi::Object::New(env);
+    s.Set("op", op);
+    s.Set("res", res);
+    s.Set("seq", seq);
+    steps.Set(nSteps++, s);
+    return s;
+  };
+  auto fail = [&](const char* stage, int res) {
+    out.Set("stage", stage);
+    out.Set("res", res);
+    return out;
+  };
+
+  struct sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  int rs = sys::Socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (rs < 0) return fail("socket", rs);
+  int ss = sys::Socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (ss < 0) {
+    sys::Close(rs);
+    return fail("socket", ss);
+  }
+  struct Closer {
+    int a, b;
+    ~Closer() { sys::Close(a), sys::Close(b); }
+  } closer{rs, ss};
+  int rcvbuf = 4 << 20;
+  sys::SetSockOpt(rs, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+  int r = sys::Bind(rs, reinterpret_cast<struct sockaddr*>(&addr), len);
+  if (r == 0) r = sys::GetSockName(rs, reinterpret_cast<struct sockaddr*>(&addr), &len);
+  if (r < 0) return fail("bind", r);
+
+  uring::SendRing sendRing;
+  uring::SetupOptions sendOpts;
+  sendOpts.entries = sendEntries;
+  sendOpts.waitTimeoutMs = static_cast<int>(timeoutMs);
+  r = sendRing.Setup(sendOpts, nullptr);
+  if (r < 0) return fail("send-ring", r);
+  out.Set("sendEntries", sendRing.params().sq_entries);
+  uring::RecvRing recvRing;
+  uring::SetupOptions recvOpts;
+  recvOpts.poolSize = static_cast<int>(poolSize);
+  recvOpts.waitTimeoutMs = static_cast<int>(timeoutMs);
+  r = recvRing.Setup(rs, recvOpts, nullptr);
+  if (r < 0) return fail("recv-ring", r);
+
+  struct Collect {
+    Napi::Env env;
+    Napi::Array* received;
+    uint32_t* n;
+    uint32_t got;
+    static void Cb(void* ctx, const uring::RecvPacket& p) {
+      Collect* c = static_cast<Collect*>(ctx);
+      uint32_t seq = 0xffffffffu;
+      if (p.len >= 4) memcpy(&seq, p.data, 4);
+      c->received->Set((*c->n)++, seq);
+      c->got++;
+    }
+  };
+  Collect collect{env, &received, &nReceived, 0};
+  uring::RecvStats stats;
+
+  step("fill", recvRing.FillRecvQueue(), 0);
+  uint8_t payload[64];
+  memset(payload, 0x5a, sizeof(payload));
+  struct iovec iov = {payload, sizeof(payload)};
+  struct msghdr msg{};
+  msg.msg_name = &addr;
+  msg.msg_namelen = len;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  uint32_t seq = 0;
+  auto single = [&]() {
+    memcpy(payload, &seq, 4);
+    int res = sendRing.Sendmsg(ss, &msg, 0, sizeof(payload));
+    step("send", res, seq);
+    if (res > 0) sentOk.Set(nSent++, seq);
+    seq++;
+    collect.got = 0;
+    int rr = recvRing.ReceivePackets(true, &Collect::Cb, &collect, &stats);
+    step("recv", rr, collect.got);
+  };
+  for (uint32_t i = 0; i < singles; i++) single();
+  for (uint32_t b = 0; b < batches && batch > 0; b++) {
+    std::vector<uint32_t> seqs(batch);
+    std::vector<std::array<uint8_t, 64>> bodies(batch);
+    std::vector<struct iovec> iovs(batch);
+    std::vector<struct msghdr> msgs(batch);
+    std::vector<uring::BatchEntry> entries(batch);
+    for (uint32_t i = 0; i < batch; i++) {
+      seqs[i] = seq++;
+      memset(bodies[i].data(), 0x5a, 64);
+      memcpy(bodies[i].data(), &seqs[i], 4);
+      iovs[i] = {bodies[i].data(), 64};
+      msgs[i] = msg;
+      msgs[i].msg_iov = &iovs[i];
+      entries[i].fd = ss;
+      entries[i].msg = &msgs[i];
+      entries[i].payloadLen = 64;
+    }
+    int res = sendRing.SendmsgBatch(entries.data(), entries.size());
+    uint32_t ok = 0;
+    for (uint32_t i = 0; i < batch; i++) {
+      if (entries[i].err == 0 && entries[i].res > 0) {
+        sentOk.Set(nSent++, seqs[i]);
+        ok++;
+      }
+    }
+    Napi::Object s = step("batch", res, seqs[0]);
+    s.Set("ok", ok);
+    s.Set("count", batch);
+  }
+  for (uint32_t i = 0; i < after; i++) single();
+  // Receive until every datagram sent is in, bounded by a few waits.
+  for (int i = 0; i < 4096 && nReceived < nSent; i++) {
+    collect.got = 0;
+    int rr = recvRing.ReceivePackets(true, &Collect::Cb, &collect, &stats);
+    if (rr == -ETIME) break;
+  }
+  out.Set("res", 0);
+  out.Set("stage", "done");
+  out.Set("steps", steps);
+  out.Set("sentOk", sentOk);
+  out.Set("received", received);
+  out.Set("unknownCompletions", static_cast<double>(sendRing.unknownCompletions()));
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abi", Napi::Function::New(env, Abi, "abi"));
   exports.Set("ringLadder", Napi::Function::New(env, RingLadder, "ringLadder"));
@@ -919,6 +1080,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setContext", Napi::Function::New(env, SetContext, "setContext"));
   exports.Set("setMemlock", Napi::Function::New(env, SetMemlock, "setMemlock"));
   exports.Set("memlockProbe", Napi::Function::New(env, MemlockProbe, "memlockProbe"));
+  exports.Set("ringFaultScenario", Napi::Function::New(env, RingFaultScenario, "ringFaultScenario"));
   exports.Set("ringLedgerStats", Napi::Function::New(env, RingLedgerStats, "ringLedgerStats"));
 #ifdef URING_PROBE_HAS_BENCH
   RegisterBench(env, exports);

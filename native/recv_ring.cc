@@ -117,6 +117,31 @@ int RecvRing::submitRecv(Buffer* buf) {
   return 0;
 }
 
+// SQEs published but not yet taken by the kernel: what the next enter must submit.
+uint32_t RecvRing::pendingSqes() const {
+  return sqTailLocal_ - __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
+}
+
+// After a failed or partial enter: take back the SQEs from tail position `start` on that the
+// kernel did not take and make their buffers idle again (the next call queues them anew), so no
+// buffer counts as in flight while its RECVMSG sits unsubmitted. Not with SQPOLL (its kernel
+// thread may take them at any moment; they stay queued).
+uint32_t RecvRing::retractUntaken(uint32_t start) {
+  if (params_.flags & abi::SETUP_SQPOLL) return 0;
+  uint32_t head = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
+  uint32_t from = static_cast<int32_t>(head - start) > 0 ? head : start;
+  if (static_cast<int32_t>(sqTailLocal_ - from) <= 0) return 0;
+  uint32_t n = 0;
+  for (uint32_t pos = from; pos != sqTailLocal_; pos++, n++) {
+    const abi::io_uring_sqe& sqe = mem_.sqes[pos & *mem_.sqRingMask];
+    uint64_t index = sqe.user_data - 1;
+    if (sqe.user_data != 0 && index < static_cast<uint64_t>(poolSize_)) pool_[index].inFlight = false;
+  }
+  sqTailLocal_ = from;
+  __atomic_store_n(mem_.sqTail, sqTailLocal_, __ATOMIC_RELEASE);
+  return n;
+}
+
 // Queue every idle buffer. stopQuietly: the first failure ends the loop without an error
 // (receivePackets); otherwise a failure before anything was queued is returned (fillRecvQueue).
 int RecvRing::queueIdle(uint32_t* queued, bool stopQuietly) {
@@ -140,34 +165,51 @@ int RecvRing::FillRecvQueue(FillReport* report) {
   FillReport& rep = report ? *report : local;
   rep = FillReport{};
   if (closed_ || fd_ < 0) return -EBADF;
+  const uint32_t start = sqTailLocal_;
   uint32_t queued = 0;
   int r = queueIdle(&queued, false);
   rep.written = queued;
   if (r < 0) return r;
-  if (queued == 0) return 0;
+  if (queued == 0 && pendingSqes() == 0) return 0;
   // What the kernel took is io_uring_enter's result (and its SQ head), not what we wrote: it
   // stops at the first SQE it cannot take, and refuses the whole call on an error.
   rep.entered = true;
   rep.sqHeadBefore = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
-  r = EnterBounded(fd_, params_.features, params_.flags, queued, 0, waitTimeoutMs_, forcePoll_);
+  // Everything pending (SQEs an earlier failed enter left behind too, under SQPOLL).
+  r = EnterBounded(fd_, params_.features, params_.flags, pendingSqes(), 0, waitTimeoutMs_, forcePoll_);
   rep.sqHeadAfter = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
   rep.enterRes = r;
+  // What the kernel did not take is taken back: those buffers are idle, not in flight.
+  retractUntaken(start);
   return r;
 }
 
 int RecvRing::ReceivePackets(bool wait, RecvCallback cb, void* ctx, RecvStats* stats) {
   if (closed_ || fd_ < 0) return -EBADF;
   // First resubmit idle buffers, so receives stay queued.
+  const uint32_t start = sqTailLocal_;
   uint32_t submitted = 0;
   queueIdle(&submitted, true);
   // DEFER_TASKRUN rings only post completions inside io_uring_enter(GETEVENTS), so a reap
   // without anything to submit still has to enter the kernel there (the seed's rings never
   // use that flag).
   const bool deferred = (params_.flags & abi::SETUP_DEFER_TASKRUN) != 0;
-  if (submitted > 0 || wait || deferred) {
-    int r = EnterBounded(fd_, params_.features, params_.flags, submitted, wait ? 1 : 0, waitTimeoutMs_,
-                         forcePoll_);
+  const uint32_t pending = pendingSqes();
+  if (pending > 0 || wait || deferred) {
+    const int64_t deadline = MonotonicMs() + (waitTimeoutMs_ < 0 ? 0 : waitTimeoutMs_);
+    int r = EnterBounded(fd_, params_.features, params_.flags, pending, wait ? 1 : 0, waitTimeoutMs_, forcePoll_);
+    // Buffers whose RECVMSG the kernel did not take (failed or partial enter) go back to idle.
+    retractUntaken(start);
     if (r < 0) return r;
+    // An enter that submitted something returns the submit count even when its wait ran out (or
+    // was interrupted): wait on, for what is left of the one bound, while no completion is there.
+    while (wait && pending > 0 &&
+           __atomic_load_n(mem_.cqTail, __ATOMIC_ACQUIRE) == __atomic_load_n(mem_.cqHead, __ATOMIC_RELAXED)) {
+      int64_t left = deadline - MonotonicMs();
+      if (left <= 0) return -ETIME;
+      r = EnterBounded(fd_, params_.features, params_.flags, 0, 1, static_cast<int>(left), forcePoll_);
+      if (r < 0) return r;
+    }
   }
 
   int packets = 0;

@@ -408,12 +408,67 @@ int SendRing::allocSlot(uint32_t* index) {
   return -EBUSY;
 }
 
-int SendRing::submitAndWait(uint32_t submit, uint32_t wait) {
-  int r = EnterBounded(fd_, params_.features, params_.flags, submit, wait, waitTimeoutMs_, forcePoll_);
-  if (r < 0) return r;
-  uint32_t consumed = static_cast<uint32_t>(r);
-  unsubmitted_ = consumed >= unsubmitted_ ? 0 : unsubmitted_ - consumed;
-  return 0;
+// SQEs published (our tail) but not yet taken by the kernel (its SQ head): what the next enter
+// must submit. Without SQPOLL the kernel moves the head only inside io_uring_enter.
+uint32_t SendRing::pendingSqes() const {
+  return sqTailLocal_ - __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
+}
+
+// true when the SQE published at tail position `pos` has been taken by the kernel.
+bool SendRing::sqeTaken(uint32_t pos) const {
+  return static_cast<int32_t>(__atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE) - pos) > 0;
+}
+
+// How long the next wait may take: what is left of the current operation's deadline (so that one
+// operation waits at most its bound in total, however many enters it needs), else the timeout.
+int SendRing::waitBudgetMs() const {
+  if (deadlineMs_ == 0) return waitTimeoutMs_;
+  int64_t left = deadlineMs_ - MonotonicMs();
+  return left <= 0 ? 0 : static_cast<int>(left);
+}
+
+// Submit every pending SQE (not only the caller's: an earlier enter that failed leaves its SQEs
+// in the ring) and wait for `wait` completions, bounded.
+int SendRing::submitAndWait(uint32_t wait) {
+  int r = EnterBounded(fd_, params_.features, params_.flags, pendingSqes(), wait, waitBudgetMs(), forcePoll_);
+  return r < 0 ? r : 0;
+}
+
+// Take back the SQEs published from tail position `start` on that the kernel has not taken (after a
+// failed or partial enter), freeing their slots: they were never submitted and never will be, so
+// no stale SQE goes out with a later enter. Not with SQPOLL, whose kernel thread may take them at
+// any moment (there they stay queued and their CQEs free the slots). Returns how many.
+uint32_t SendRing::retractUntaken(uint32_t start) {
+  if (params_.flags & abi::SETUP_SQPOLL) return 0;
+  uint32_t head = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
+  uint32_t from = static_cast<int32_t>(head - start) > 0 ? head : start;
+  if (static_cast<int32_t>(sqTailLocal_ - from) <= 0) return 0;
+  uint32_t n = 0;
+  for (uint32_t pos = from; pos != sqTailLocal_; pos++, n++) {
+    const abi::io_uring_sqe& sqe = mem_.sqes[pos & *mem_.sqRingMask];
+    Slot* s = slotFor(sqe.user_data);
+    if (s) s->state = Slot::Free;
+  }
+  sqTailLocal_ = from;
+  __atomic_store_n(mem_.sqTail, sqTailLocal_, __ATOMIC_RELEASE);
+  return n;
+}
+
+// Hand the kernel everything pending and make sure the SQEs from `start` on were all taken:
+// a partial submit is retried while it makes progress; SQEs still not taken after a failed (or
+// stalled) enter are retracted. Returns 0 when all were taken (and `wait` completions were waited
+// for, bounded), the enter's -errno otherwise (-EAGAIN for a submit that took nothing).
+int SendRing::submitFrom(uint32_t start, uint32_t wait) {
+  for (;;) {
+    uint32_t before = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
+    int r = submitAndWait(wait);
+    if (static_cast<int32_t>(sqTailLocal_ - start) <= 0 || sqeTaken(sqTailLocal_ - 1)) return r;
+    uint32_t after = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
+    if (r < 0 || after == before || (params_.flags & abi::SETUP_SQPOLL)) {
+      retractUntaken(start);
+      return r < 0 ? r : -EAGAIN;
+    }
+  }
 }
 
 // getSqeLocked: take the next SQE; when the ring is full wait for the kernel (bounded).
@@ -429,7 +484,6 @@ int SendRing::getSqe(abi::io_uring_sqe** out) {
       memset(sqe, 0, sizeof(*sqe));
       if (mem_.sqArray) mem_.sqArray[idx] = idx;
       sqTailLocal_++;
-      unsubmitted_++;
       *out = sqe;
       return 0;
     }
@@ -438,7 +492,10 @@ int SendRing::getSqe(abi::io_uring_sqe** out) {
     // they complete), so no completion frees a slot and nothing is submitted: the seed blocks in
     // io_uring_enter for good (a SendmsgBatch larger than the free SQ does it). We hand the kernel
     // those SQEs first, so a batch larger than the ring makes progress.
-    int r = submitAndWait(unsubmitted_, 1);
+    // (The kernel's SQ head moves as it takes SQEs, so submitting frees room; with nothing
+    // pending, as under SQPOLL, wait for one completion instead.)
+    if (iterations >= 8) return -EBUSY;  // bounded: each round is one bounded enter
+    int r = submitAndWait(pendingSqes() > 0 ? 0 : 1);
     if (r < 0) return r;
   }
 }
@@ -547,7 +604,7 @@ int SendRing::popCqe(abi::io_uring_cqe* out) {
       __atomic_store_n(mem_.cqHead, head + 1, __ATOMIC_RELEASE);
       return 0;
     }
-    int r = submitAndWait(0, 1);
+    int r = submitAndWait(1);
     if (r < 0) return r;
   }
 }
@@ -618,7 +675,7 @@ void SendRing::abortPending(uint64_t userData) {
       sqe->addr = userData;
       sqe->user_data = 0;
       PublishTail(mem_, sqTailLocal_);
-      submitAndWait(unsubmitted_, 0);
+      submitAndWait(0);  // a cancel that fails to go in stays pending: the next enter submits it
     }
     s->callerMsg = nullptr;
   }
@@ -628,17 +685,26 @@ int SendRing::Sendmsg(int fd, const struct msghdr* msg, uint32_t msgFlags, uint3
   (void)payloadLen;  // the seed only logs it when the kernel reports 0 bytes
   if (fd_ < 0) return -EBADF;
   uint64_t ud;
+  const uint32_t start = sqTailLocal_;
   int r = enqueueSendmsg(fd, msg, msgFlags, &ud);
   if (r < 0) return r;
   abi::io_uring_cqe cqe;
-  r = submitAndComplete(ud, &cqe);
+  r = submitAndComplete(ud, start, &cqe);
   if (r < 0) return r;
   return cqe.res;
 }
 
-int SendRing::submitAndComplete(uint64_t userData, abi::io_uring_cqe* out) {
-  int r = submitAndWait(1, 1);
+int SendRing::submitAndComplete(uint64_t userData, uint32_t start, abi::io_uring_cqe* out) {
+  deadlineMs_ = MonotonicMs() + (waitTimeoutMs_ < 0 ? 0 : waitTimeoutMs_);
+  // Our SQE is the last one published (start is where it went, or before it when getSqe had to
+  // submit older ones first).
+  int r = submitFrom(start, 1);
+  if (r < 0 && !slotFor(userData)) {
+    deadlineMs_ = 0;
+    return r;  // retracted: never submitted, its slot is free again
+  }
   if (r >= 0) r = waitForCqe(userData, out);
+  deadlineMs_ = 0;
   if (r < 0) {
     abortPending(userData);
     return r;
@@ -650,53 +716,75 @@ int SendRing::submitAndComplete(uint64_t userData, abi::io_uring_cqe* out) {
 int SendRing::SendmsgBatch(BatchEntry* entries, size_t count) {
   if (count == 0) return 0;
   if (fd_ < 0) return -EBADF;
-  size_t prepared = 0;
   for (size_t i = 0; i < count; i++) {
-    BatchEntry& e = entries[i];
-    e.res = 0;
-    e.flags = 0;
-    e.err = 0;
-    int r = enqueueSendmsg(e.fd, e.msg, e.msgFlags, &e.userData);
-    if (r < 0) {
-      for (size_t j = 0; j < prepared; j++) abortPending(entries[j].userData);
-      return r;
+    entries[i].userData = 0;
+    entries[i].res = 0;
+    entries[i].flags = 0;
+    entries[i].err = 0;
+    entries[i].submitted = false;
+  }
+  // In chunks of at most the SQ ring's size (the CQ ring is at least as large and the slot table
+  // twice the CQ ring): each chunk is prepared, submitted in one enter waiting for all of it, and
+  // reaped before the next, so a batch of any size neither overruns the slot table nor strands
+  // SQEs. The whole call is bounded by one wait timeout: after a wait ran out, the rest only reaps.
+  const size_t chunkMax = *mem_.sqRingEntries;
+  deadlineMs_ = MonotonicMs() + (waitTimeoutMs_ < 0 ? 0 : waitTimeoutMs_);
+  int failure = 0;
+  size_t done = 0;
+  while (done < count && failure == 0) {
+    const size_t n = count - done < chunkMax ? count - done : chunkMax;
+    const uint32_t start = sqTailLocal_;
+    size_t prepared = 0;
+    for (; prepared < n; prepared++) {
+      BatchEntry& e = entries[done + prepared];
+      int r = enqueueSendmsg(e.fd, e.msg, e.msgFlags, &e.userData);
+      if (r < 0) {
+        failure = r;
+        break;
+      }
     }
-    prepared++;
-  }
-  // One submit of everything not yet handed to the kernel, waiting for all of them.
-  int r = submitAndWait(unsubmitted_, static_cast<uint32_t>(count));
-  if (r < 0) {
-    for (size_t i = 0; i < prepared; i++) abortPending(entries[i].userData);
-    return r;
-  }
-  const int savedTimeout = waitTimeoutMs_;
-  for (size_t i = 0; i < count; i++) {
-    BatchEntry& e = entries[i];
-    abi::io_uring_cqe cqe;
-    r = waitForCqe(e.userData, &cqe);
-    if (r < 0) {
-      e.err = r;
-      abortPending(e.userData);
-      // After one wait ran out, only reap what is already there: the whole call stays bounded
-      // by one timeout instead of one per entry.
-      if (r == -ETIME) waitTimeoutMs_ = 0;
-      continue;
+    if (prepared > 0) {
+      int r = submitFrom(start, failure == 0 ? static_cast<uint32_t>(prepared) : 0);
+      if (r < 0 && r != -ETIME && failure == 0) failure = r;
     }
-    e.res = cqe.res;
-    e.flags = cqe.flags;
-    releaseSlot(e.userData);
+    // Entries whose SQE the kernel took (their slot is still held) complete; the others were
+    // retracted (or never prepared) and are not sent.
+    for (size_t i = 0; i < prepared; i++) {
+      BatchEntry& e = entries[done + i];
+      if (!slotFor(e.userData)) {
+        e.err = failure != 0 ? failure : -EAGAIN;
+        continue;
+      }
+      e.submitted = true;
+      abi::io_uring_cqe cqe;
+      int r = waitForCqe(e.userData, &cqe);
+      if (r < 0) {
+        e.err = r;
+        abortPending(e.userData);
+        if (r == -ETIME) deadlineMs_ = MonotonicMs();  // reap only from here on
+        continue;
+      }
+      e.res = cqe.res;
+      e.flags = cqe.flags;
+      releaseSlot(e.userData);
+    }
+    done += prepared;
+    if (prepared < n) break;
   }
-  waitTimeoutMs_ = savedTimeout;
-  return 0;
+  deadlineMs_ = 0;
+  if (failure == 0) return 0;
+  for (size_t i = done; i < count; i++) entries[i].err = failure;  // never prepared: not sent
+  return failure;
 }
 
 int SendRing::Recvmsg(int fd, struct msghdr* msg, uint32_t msgFlags, uint32_t* cqeFlags) {
   if (fd_ < 0) return -EBADF;
   uint64_t ud;
+  const uint32_t start = sqTailLocal_;
   int r = enqueueRecvmsg(fd, msg, msgFlags, &ud);
   if (r < 0) return r;
   abi::io_uring_cqe cqe;
-  r = submitAndComplete(ud, &cqe);
+  r = submitAndComplete(ud, start, &cqe);
   if (r < 0) return r;
   if (cqeFlags) *cqeFlags = cqe.flags;
   return cqe.res;
@@ -707,6 +795,7 @@ int SendRing::Nop(int32_t* cqeRes) {
   uint32_t index;
   int r = allocSlot(&index);
   if (r < 0) return r;
+  const uint32_t start = sqTailLocal_;
   abi::io_uring_sqe* sqe;
   r = getSqe(&sqe);
   if (r < 0) return r;
@@ -719,18 +808,9 @@ int SendRing::Nop(int32_t* cqeRes) {
   sqe->user_data = s.userData;
   PublishTail(mem_, sqTailLocal_);
   uint64_t ud = s.userData;
-  r = submitAndWait(1, 1);
-  if (r < 0) {
-    abortPending(ud);
-    return r;
-  }
   abi::io_uring_cqe cqe;
-  r = waitForCqe(ud, &cqe);
-  if (r < 0) {
-    abortPending(ud);
-    return r;
-  }
-  releaseSlot(ud);
+  r = submitAndComplete(ud, start, &cqe);
+  if (r < 0) return r;
   if (cqeRes) *cqeRes = cqe.res;
   return 0;
 }
@@ -753,7 +833,7 @@ void SendRing::Close() {
     }
     if (anyRecv) {
       PublishTail(mem_, sqTailLocal_);
-      submitAndWait(unsubmitted_, 0);
+      submitAndWait(0);
     }
   }
   UnmapRings(&mem_);
@@ -762,7 +842,6 @@ void SendRing::Close() {
   delete[] slots_;
   slots_ = nullptr;
   slotMask_ = 0;
-  unsubmitted_ = 0;
 }
 
 }  // namespace uring

@@ -151,7 +151,8 @@ struct BatchEntry {
   uint64_t userData = 0;
   int res = 0;        // cqe res (bytes or -errno)
   uint32_t flags = 0; // cqe flags
-  int err = 0;        // 0, or -errno when waiting for this entry's completion failed
+  int err = 0;        // 0, or -errno when this entry was not sent or waiting for its completion failed
+  bool submitted = false;  // the kernel took this entry's SQE (its res/err then say how it went)
 };
 
 class SendRing {
@@ -167,8 +168,12 @@ class SendRing {
   // Sendmsg: one SENDMSG SQE, submit 1 wait 1, then wait for this user_data.
   // Returns bytes sent (cqe res) or -errno (a negative cqe res is returned as is).
   int Sendmsg(int fd, const struct msghdr* msg, uint32_t msgFlags, uint32_t payloadLen);
-  // SendmsgBatch: N SQEs, one submit of N waiting N, then complete each (results in entries).
-  // Returns 0, or -errno when preparing/submitting failed (then no entry was sent).
+  // SendmsgBatch: in chunks of at most the SQ ring's size, each chunk's SQEs in one submit waiting
+  // for all of them, then each completed (results in entries); the whole call waits at most one
+  // wait timeout. Returns 0 when every entry was submitted, or -errno when preparing/submitting
+  // failed: then the entries with `submitted` set were sent (res/err as usual) and the others
+  // were not and never will be (err = that -errno; nothing is left queued in the ring). Either
+  // way the ring stays usable for the next call.
   int SendmsgBatch(BatchEntry* entries, size_t count);
   // Recvmsg on the send ring (blocks up to the wait timeout); copies back namelen/controllen/flags.
   int Recvmsg(int fd, struct msghdr* msg, uint32_t msgFlags, uint32_t* cqeFlags);
@@ -191,11 +196,16 @@ class SendRing {
   int allocSlot(uint32_t* index);
   int enqueueSendmsg(int fd, const struct msghdr* msg, uint32_t msgFlags, uint64_t* userData);
   int enqueueRecvmsg(int fd, struct msghdr* msg, uint32_t msgFlags, uint64_t* userData);
-  int submitAndWait(uint32_t submit, uint32_t wait);
+  uint32_t pendingSqes() const;
+  bool sqeTaken(uint32_t pos) const;
+  int waitBudgetMs() const;
+  int submitAndWait(uint32_t wait);
+  uint32_t retractUntaken(uint32_t start);
+  int submitFrom(uint32_t start, uint32_t wait);
   int popCqe(abi::io_uring_cqe* out);
   int waitForCqe(uint64_t userData, abi::io_uring_cqe* out);
   // The seed's synchronous tail of Sendmsg/Recvmsg: submit 1, wait 1, then wait for *that* CQE.
-  int submitAndComplete(uint64_t userData, abi::io_uring_cqe* out);
+  int submitAndComplete(uint64_t userData, uint32_t start, abi::io_uring_cqe* out);
   void abortPending(uint64_t userData);
   void releaseSlot(uint64_t userData);
   Slot* slotFor(uint64_t userData);
@@ -207,7 +217,7 @@ class SendRing {
   bool forcePoll_ = false;
   uint64_t nextUserData_ = 1;
   uint32_t sqTailLocal_ = 0;
-  uint32_t unsubmitted_ = 0;
+  int64_t deadlineMs_ = 0;  // of the operation in progress (0: none): its waits share one bound
   Slot* slots_ = nullptr;  // fixed table indexed by user_data & slotMask_
   uint32_t slotMask_ = 0;
   uint64_t unknownCompletions_ = 0;
@@ -260,9 +270,11 @@ class RecvRing {
   // newIoUringRecvState(sockFd, entries, poolSize, bufferSize). `report` may be null.
   int Setup(int sockFd, const SetupOptions& opts, SetupReport* report);
   // fillRecvQueue: queue every idle buffer (stop when the SQ is full) and submit them.
-  // Returns the number of SQEs the kernel took (io_uring_enter's result, >= 0) or -errno; the
-  // seed looks only at the errno, so buffers written but not taken stay queued in the SQ ring
-  // (the next enter hands them over). `report` (may be null) gets both counts and the SQ head.
+  // Returns the number of SQEs the kernel took (io_uring_enter's result, >= 0) or -errno. (The
+  // seed looks only at the errno and leaves buffers written but not taken in the SQ ring, marked in
+  // flight: nothing submitted them again.) Here the SQEs the kernel did not take are taken back and
+  // their buffers are idle again, so the next FillRecvQueue/ReceivePackets queues them anew.
+  // `report` (may be null) gets both counts and the SQ head.
   int FillRecvQueue(FillReport* report = nullptr);
   // receivePackets(wait): resubmit idle buffers, submit (+ wait for 1, bounded), reap every CQE.
   // Returns the number of packets handed to `cb` (>= 0) or -errno (-ETIME: nothing arrived in time).
@@ -281,6 +293,8 @@ class RecvRing {
  private:
   struct Buffer;
   int submitRecv(Buffer* buf);
+  uint32_t pendingSqes() const;
+  uint32_t retractUntaken(uint32_t start);
   int queueIdle(uint32_t* queued, bool stopQuietly);
 
   int fd_ = -1;
