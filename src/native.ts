@@ -280,13 +280,28 @@ const here = dirname(fileURLToPath(import.meta.url));
 const packageRoot = resolve(here, '..', '..'); // dist/src -> package root
 
 /**
+ * URING_PROBE_ADDON=/path/to/uring_probe.node: load exactly that addon file instead of searching
+ * (for a specially built addon, e.g. the AddressSanitizer build of `npm run test:sanitize`; child
+ * processes, the probe child included, inherit it). Unset or empty: the normal search below. A
+ * relative path is taken from the current directory. The single executable's embedded addon still
+ * wins (setEmbeddedAddonLoader).
+ */
+export const ADDON_OVERRIDE_ENV = 'URING_PROBE_ADDON';
+function addonOverride(): string | null {
+  const value = process.env[ADDON_OVERRIDE_ENV];
+  return value ? resolve(value) : null;
+}
+
+/**
  * Where the addon may come from, in the order node-gyp-build tries them: a local build
  * (build/Release, build/Debug: `npm install` from source, or a developer's tree), then the
  * prebuilt Node-API addon shipped in the package (prebuilds/linux-x64/uring-probe.napi.glibc.node,
  * built on glibc 2.31 so it loads on Debian 11 and later). Node-API: one binary for every Node.
  */
 export function addonCandidates(): string[] {
+  const override = addonOverride();
   return [
+    ...(override ? [override] : []),
     join(packageRoot, 'build', 'Release', 'uring_probe.node'),
     join(packageRoot, 'build', 'Debug', 'uring_probe.node'),
     join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, 'uring-probe.napi.glibc.node'),
@@ -317,6 +332,19 @@ export function loadAddon(): Addon {
   }
   const require = createRequire(import.meta.url);
   const tried = addonCandidates();
+  const override = addonOverride();
+  if (override) {
+    try {
+      cached = require(override) as Addon;
+      return cached;
+    } catch (err) {
+      throw new AddonLoadError(
+        `the native addon ${override} (from ${ADDON_OVERRIDE_ENV}) could not be loaded (${(err as Error).message.split('\n')[0]}); ` +
+          `unset ${ADDON_OVERRIDE_ENV} to use the installed addon`,
+        [override],
+      );
+    }
+  }
   let path: string;
   try {
     const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
