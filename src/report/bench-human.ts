@@ -57,6 +57,11 @@ export function renderBenchHuman(result: BenchResult, opts: BenchHumanOptions): 
   lines.push(table.toString());
   const corrupt = result.cases.reduce((a, bc) => a + bc.corrupt, 0);
   if (corrupt > 0) lines.push(c.red(`${corrupt} datagram(s) arrived corrupt (wrong length, header or trailer)`));
+  // A case can have figures from the repeats that ran and still have failed in another: that fails
+  // the command (exit 1), so it is said here, not only in --json.
+  for (const bc of result.cases) {
+    if (bc.figures && bc.error) lines.push(c.red(`${bc.label} at ${bc.size} B: a repeat failed: ${bc.error} (the figures are from the repeats that ran)`));
+  }
   for (const size of p.sizes) {
     const best = result.best[size];
     if (best) lines.push(`best at ${size} B: ${c.bold(best)}`);
