@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include <string.h>
+#include <time.h>
 
 #include <array>
 #include <functional>
@@ -921,7 +922,10 @@ Napi::Value RingFaultScenario(const Napi::CallbackInfo& info) {
   std::string err;
   Napi::Object o;
   uint32_t sendEntries = 8, poolSize = 4, singles = 3, batch = 0, batches = 1, after = 3, timeoutMs = 500;
+  uint32_t ringFlags = 0, idleMs = 0;  // setup flags ORed into both rings' ladders (SQPOLL); idle before `after`
   if (!OptionsObject(info, false, &o, &err, fn) || !GetUint(o, "sendEntries", false, 1, 4096, &sendEntries, &err, fn) ||
+      !GetUint(o, "ringFlags", false, 0, 4294967295.0, &ringFlags, &err, fn) ||
+      !GetUint(o, "idleMs", false, 0, 10000, &idleMs, &err, fn) ||
       !GetUint(o, "poolSize", false, 1, 256, &poolSize, &err, fn) ||
       !GetUint(o, "singles", false, 0, 64, &singles, &err, fn) || !GetUint(o, "batch", false, 0, 4096, &batch, &err, fn) ||
       !GetUint(o, "batches", false, 0, 8, &batches, &err, fn) || !GetUint(o, "after", false, 0, 64, &after, &err, fn) ||
@@ -969,19 +973,27 @@ Napi::Value RingFaultScenario(const Napi::CallbackInfo& info) {
   if (r == 0) r = sys::GetSockName(rs, reinterpret_cast<struct sockaddr*>(&addr), &len);
   if (r < 0) return fail("bind", r);
 
+  // The seed's ladder with ringFlags ORed into each set (as bench --ring-flags does).
+  const uint32_t flagSets[2] = {uring::kSeedFlagSets[0] | ringFlags, uring::kSeedFlagSets[1] | ringFlags};
   uring::SendRing sendRing;
   uring::SetupOptions sendOpts;
   sendOpts.entries = sendEntries;
   sendOpts.waitTimeoutMs = static_cast<int>(timeoutMs);
+  sendOpts.flagSets = flagSets;
+  sendOpts.flagSetCount = 2;
   r = sendRing.Setup(sendOpts, nullptr);
   if (r < 0) return fail("send-ring", r);
   out.Set("sendEntries", sendRing.params().sq_entries);
+  out.Set("sendRingFlags", sendRing.params().flags);
   uring::RecvRing recvRing;
   uring::SetupOptions recvOpts;
   recvOpts.poolSize = static_cast<int>(poolSize);
   recvOpts.waitTimeoutMs = static_cast<int>(timeoutMs);
+  recvOpts.flagSets = flagSets;
+  recvOpts.flagSetCount = 2;
   r = recvRing.Setup(rs, recvOpts, nullptr);
   if (r < 0) return fail("recv-ring", r);
+  out.Set("recvRingFlags", recvRing.params().flags);
 
   struct Collect {
     Napi::Env env;
@@ -1049,6 +1061,13 @@ Napi::Value RingFaultScenario(const Napi::CallbackInfo& info) {
     s.Set("ok", ok);
     s.Set("count", batch);
   }
+  if (idleMs > 0) {
+    // Both rings sit idle (an SQPOLL ring's kernel thread goes to sleep after sq_thread_idle).
+    struct timespec idle = {static_cast<time_t>(idleMs / 1000), static_cast<long>(idleMs % 1000) * 1000000L};
+    while (nanosleep(&idle, &idle) == -1 && errno == EINTR) {
+    }
+    step("idle", 0, idleMs);
+  }
   for (uint32_t i = 0; i < after; i++) single();
   // Receive until every datagram sent is in, bounded by a few waits.
   for (int i = 0; i < 4096 && nReceived < nSent; i++) {
@@ -1062,6 +1081,126 @@ Napi::Value RingFaultScenario(const Napi::CallbackInfo& info) {
   out.Set("sentOk", sentOk);
   out.Set("received", received);
   out.Set("unknownCompletions", static_cast<double>(sendRing.unknownCompletions()));
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Test-only: cancelAwaitScenario (issue 12, point 5). Receives pending on a UDP socket with no data
+// are given up while still in flight, then a datagram is sent to the socket:
+//   ring 'recv': a RecvRing of `poolSize` RECVMSGs (IOSQE_ASYNC when forceAsync: issued from
+//                io-wq) is closed;
+//   ring 'send': SendRing::Recvmsg into a heap buffer runs out of its wait (abortPending), then
+//                the ring is closed.
+// Returns what the cancel did (CancelReport) and the process-wide totals.
+// ---------------------------------------------------------------------------
+Napi::Object CancelReportObject(Napi::Env env, const uring::CancelReport& c) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("targets", c.targets);
+  o.Set("cancelsSubmitted", c.cancelsSubmitted);
+  o.Set("cancelsFailed", c.cancelsFailed);
+  o.Set("cancelCqes", c.cancelCqes);
+  o.Set("awaited", c.awaited);
+  o.Set("outstanding", c.outstanding);
+  o.Set("freed", c.freed);
+  o.Set("leaked", c.leaked);
+  o.Set("elapsedMs", static_cast<double>(c.elapsedMs));
+  return o;
+}
+
+Napi::Value CancelAwaitScenario(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "cancelAwaitScenario";
+  std::string err;
+  Napi::Object o;
+  uint32_t poolSize = 4, timeoutMs = 100, settleMs = 50;
+  bool forceAsync = false, sendRingMode = false;
+  if (!OptionsObject(info, false, &o, &err, fn) || !GetUint(o, "poolSize", false, 1, 256, &poolSize, &err, fn) ||
+      !GetUint(o, "timeoutMs", false, 1, 10000, &timeoutMs, &err, fn) ||
+      !GetUint(o, "settleMs", false, 0, 5000, &settleMs, &err, fn) ||
+      !GetBool(o, "forceAsync", &forceAsync, &err, fn) || !GetBool(o, "sendRing", &sendRingMode, &err, fn)) {
+    if (!env.IsExceptionPending()) Napi::TypeError::New(env, err).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Object out = Napi::Object::New(env);
+  auto fail = [&](const char* stage, int res) {
+    out.Set("stage", stage);
+    out.Set("res", res);
+    return out;
+  };
+  auto sleepMs = [](uint32_t ms) {
+    struct timespec t = {static_cast<time_t>(ms / 1000), static_cast<long>(ms % 1000) * 1000000L};
+    while (nanosleep(&t, &t) == -1 && errno == EINTR) {
+    }
+  };
+  struct sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  int rs = sys::Socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);  // blocking, no data
+  if (rs < 0) return fail("socket", rs);
+  int ss = sys::Socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (ss < 0) {
+    sys::Close(rs);
+    return fail("socket", ss);
+  }
+  struct Closer {
+    int a, b;
+    ~Closer() { sys::Close(a), sys::Close(b); }
+  } closer{rs, ss};
+  int r = sys::Bind(rs, reinterpret_cast<struct sockaddr*>(&addr), len);
+  if (r == 0) r = sys::GetSockName(rs, reinterpret_cast<struct sockaddr*>(&addr), &len);
+  if (r < 0) return fail("bind", r);
+
+  uring::SetupOptions opts;
+  opts.poolSize = static_cast<int>(poolSize);
+  opts.entries = poolSize < 8 ? 8 : poolSize;
+  opts.waitTimeoutMs = static_cast<int>(timeoutMs);
+  if (!sendRingMode) {
+    uring::RecvRing ring;
+    r = ring.Setup(rs, opts, nullptr);
+    if (r < 0) return fail("recv-ring", r);
+    ring.setForceAsync(forceAsync);
+    r = ring.FillRecvQueue(nullptr);
+    if (r < 0) return fail("fill", r);
+    out.Set("queued", r);
+    sleepMs(settleMs);  // let the receives reach io-wq / their poll wait
+    out.Set("inFlightBeforeClose", ring.inFlight());
+    ring.Close();
+    out.Set("close", CancelReportObject(env, ring.lastCancel()));
+  } else {
+    uring::SendRing ring;
+    r = ring.Setup(opts, nullptr);
+    if (r < 0) return fail("send-ring", r);
+    auto* payload = new uint8_t[2048];
+    struct iovec iov = {payload, 2048};
+    struct sockaddr_in from{};
+    struct msghdr msg{};
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof(from);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    r = ring.Recvmsg(rs, &msg, 0, nullptr);
+    out.Set("recvmsgRes", r);
+    out.Set("abort", CancelReportObject(env, ring.lastCancel()));
+    // The buffers go only when the kernel is done with them (else they are leaked on purpose).
+    if (ring.lastCancel().outstanding == 0) delete[] payload;
+    ring.Close();
+    out.Set("close", CancelReportObject(env, ring.lastCancel()));
+  }
+  // A datagram for the socket whose receives were cancelled: nothing may land in freed memory.
+  const char dgram[] = "uring-probe cancel-await";
+  r = sys::SendTo(ss, dgram, sizeof(dgram), 0, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr));
+  out.Set("sendAfterClose", r);
+  sleepMs(settleMs);
+  uring::CancelTotals t = uring::GetCancelTotals();
+  Napi::Object totals = Napi::Object::New(env);
+  totals.Set("cancelsSubmitted", static_cast<double>(t.cancelsSubmitted));
+  totals.Set("awaited", static_cast<double>(t.awaited));
+  totals.Set("outstanding", static_cast<double>(t.outstanding));
+  totals.Set("leaks", static_cast<double>(t.leaks));
+  out.Set("totals", totals);
+  out.Set("res", 0);
+  out.Set("stage", "done");
   return out;
 }
 
@@ -1082,6 +1221,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("memlockProbe", Napi::Function::New(env, MemlockProbe, "memlockProbe"));
   exports.Set("ringFaultScenario", Napi::Function::New(env, RingFaultScenario, "ringFaultScenario"));
   exports.Set("ringLedgerStats", Napi::Function::New(env, RingLedgerStats, "ringLedgerStats"));
+  exports.Set("cancelAwaitScenario", Napi::Function::New(env, CancelAwaitScenario, "cancelAwaitScenario"));
 #ifdef URING_PROBE_HAS_BENCH
   RegisterBench(env, exports);
 #else

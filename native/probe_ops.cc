@@ -75,11 +75,9 @@ void RawNop(int fd, const abi::io_uring_params& p, const RingMemory& submitView,
     out->enterRes = r;
     return;
   }
-  // SQPOLL: the kernel's SQ thread submits; wake it in case it went idle (io_uring_enter itself
-  // then only reports to_submit and waits).
-  if (p.flags & abi::SETUP_SQPOLL) sys::IoUringEnter(fd, 0, 0, abi::ENTER_SQ_WAKEUP, nullptr, 0);
-
-  int r = uring::EnterBounded(fd, p.features, p.flags, 1, 1, timeoutMs, false);
+  // SQPOLL: the kernel's SQ thread submits; EnterBounded wakes it when it went idle
+  // (IORING_SQ_NEED_WAKEUP; io_uring_enter itself then only reports to_submit and waits).
+  int r = uring::EnterBounded(fd, p.features, p.flags, 1, 1, timeoutMs, false, submitView.sqFlags);
   out->enterRes = r;
   if (r < 0) return;
 
@@ -190,7 +188,8 @@ void NopThroughViews(const RingView& submit, const char* name, const RingMemory&
     out->enterRes = r;
     return;
   }
-  out->enterRes = uring::EnterBounded(submit.fd, submit.params.features, submit.params.flags, 1, 1, timeoutMs, false);
+  out->enterRes =
+      uring::EnterBounded(submit.fd, submit.params.features, submit.params.flags, 1, 1, timeoutMs, false, v.sqFlags);
   if (out->enterRes < 0) return;
   out->viaSeparate = PeekCqe(separate);
   out->viaSingle = PeekCqe(single);

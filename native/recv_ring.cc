@@ -108,6 +108,7 @@ int RecvRing::submitRecv(Buffer* buf) {
   sqe->fd = sockFd_;
   sqe->addr = reinterpret_cast<uint64_t>(&buf->msg);
   sqe->len = 1;
+  if (forceAsync_) sqe->flags = abi::IOSQE_ASYNC;
   sqe->user_data = buf->userData;
   if (mem_.sqArray) mem_.sqArray[idx] = idx;
   sqTailLocal_++;
@@ -176,7 +177,7 @@ int RecvRing::FillRecvQueue(FillReport* report) {
   rep.entered = true;
   rep.sqHeadBefore = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
   // Everything pending (SQEs an earlier failed enter left behind too, under SQPOLL).
-  r = EnterBounded(fd_, params_.features, params_.flags, pendingSqes(), 0, waitTimeoutMs_, forcePoll_);
+  r = EnterBounded(fd_, params_.features, params_.flags, pendingSqes(), 0, waitTimeoutMs_, forcePoll_, mem_.sqFlags);
   rep.sqHeadAfter = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
   rep.enterRes = r;
   // What the kernel did not take is taken back: those buffers are idle, not in flight.
@@ -197,7 +198,8 @@ int RecvRing::ReceivePackets(bool wait, RecvCallback cb, void* ctx, RecvStats* s
   const uint32_t pending = pendingSqes();
   if (pending > 0 || wait || deferred) {
     const int64_t deadline = MonotonicMs() + (waitTimeoutMs_ < 0 ? 0 : waitTimeoutMs_);
-    int r = EnterBounded(fd_, params_.features, params_.flags, pending, wait ? 1 : 0, waitTimeoutMs_, forcePoll_);
+    int r = EnterBounded(fd_, params_.features, params_.flags, pending, wait ? 1 : 0, waitTimeoutMs_, forcePoll_,
+                         mem_.sqFlags);
     // Buffers whose RECVMSG the kernel did not take (failed or partial enter) go back to idle.
     retractUntaken(start);
     if (r < 0) return r;
@@ -207,7 +209,7 @@ int RecvRing::ReceivePackets(bool wait, RecvCallback cb, void* ctx, RecvStats* s
            __atomic_load_n(mem_.cqTail, __ATOMIC_ACQUIRE) == __atomic_load_n(mem_.cqHead, __ATOMIC_RELAXED)) {
       int64_t left = deadline - MonotonicMs();
       if (left <= 0) return -ETIME;
-      r = EnterBounded(fd_, params_.features, params_.flags, 0, 1, static_cast<int>(left), forcePoll_);
+      r = EnterBounded(fd_, params_.features, params_.flags, 0, 1, static_cast<int>(left), forcePoll_, mem_.sqFlags);
       if (r < 0) return r;
     }
   }
@@ -263,20 +265,64 @@ int RecvRing::ReceivePackets(bool wait, RecvCallback cb, void* ctx, RecvStats* s
   return packets;
 }
 
+// user_data of Close's ASYNC_CANCEL SQEs (pool buffers are numbered 1..poolSize).
+constexpr uint64_t kCancelUserData = 0xCA9CE100000000ull;
+
+// Reap every CQE there is: a pool buffer's CQE ends its request (-ECANCELED, or a normal
+// completion that raced the cancel), after which the kernel no longer touches that buffer; the
+// cancel SQEs' own CQEs (0, -ENOENT, -EALREADY) are only counted.
+void RecvRing::reapCancelled(CancelReport* rep, uint64_t cancelUserData) {
+  const uint32_t mask = *mem_.cqRingMask;
+  uint32_t head = __atomic_load_n(mem_.cqHead, __ATOMIC_RELAXED);  // only we write it
+  const uint32_t tail = __atomic_load_n(mem_.cqTail, __ATOMIC_ACQUIRE);
+  while (head != tail) {
+    const uint64_t ud = mem_.cqes[head & mask].user_data;
+    head++;
+    if (ud == cancelUserData) {
+      rep->cancelCqes++;
+      continue;
+    }
+    const uint64_t index = ud - 1;
+    if (ud != 0 && index < static_cast<uint64_t>(poolSize_) && pool_[index].inFlight) {
+      pool_[index].inFlight = false;
+      rep->awaited++;
+    }
+  }
+  __atomic_store_n(mem_.cqHead, head, __ATOMIC_RELEASE);
+}
+
+// Cancel the receives still queued and wait (bounded by kCancelWaitMs) for each one's CQE before
+// their buffers are freed: an ASYNC_CANCEL may complete before the request it cancels (a receive
+// running in io-wq is only signalled; the -ECANCELED completion can still be task work), and ring
+// teardown cancels asynchronously, so a datagram landing in between would be written into freed
+// memory. A request still without a CQE when the bound passes keeps the pool alive for good
+// (leaked on purpose, counted in lastCancel()/GetCancelTotals()). The ring goes first (fd closed:
+// the kernel's ring exit cancels what is left), the buffers after.
 void RecvRing::Close() {
   closed_ = true;
+  if (fd_ < 0 && !pool_ && !storage_) return;  // already closed: keep the last report
+  lastCancel_ = CancelReport{};
+  CancelReport& rep = lastCancel_;
+  const int64_t t0 = MonotonicMs();
+  const int64_t deadline = t0 + kCancelWaitMs;
   if (fd_ >= 0 && pool_) {
-    // Cancel queued receives before freeing their buffers: ring teardown cancels them
-    // asynchronously, and a datagram landing in between would be written into freed memory.
-    uint32_t cancels = 0;
-    for (int i = 0; i < poolSize_; i++) {
+    reapCancelled(&rep, kCancelUserData);  // completions already there need no cancel
+    rep.awaited = 0;
+    rep.targets = static_cast<uint32_t>(inFlight());
+    uint32_t written = 0;
+    for (int i = 0; i < poolSize_ && rep.targets > 0; i++) {
       if (!pool_[i].inFlight) continue;
       uint32_t head = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
       if (sqTailLocal_ - head >= *mem_.sqRingEntries) {
-        EnterBounded(fd_, params_.features, params_.flags, cancels, 0, 0, forcePoll_);
-        cancels = 0;
+        // No free SQE: hand the kernel what is queued (that frees SQ room) and reap, then go on.
+        EnterBounded(fd_, params_.features, params_.flags, pendingSqes(), 0, 0, forcePoll_, mem_.sqFlags);
+        reapCancelled(&rep, kCancelUserData);
         head = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
-        if (sqTailLocal_ - head >= *mem_.sqRingEntries) break;
+        if (sqTailLocal_ - head >= *mem_.sqRingEntries) {
+          rep.cancelsFailed++;
+          break;  // the kernel takes nothing: the wait below runs out and the pool is leaked
+        }
+        if (!pool_[i].inFlight) continue;
       }
       uint32_t idx = sqTailLocal_ & *mem_.sqRingMask;
       abi::io_uring_sqe* sqe = &mem_.sqes[idx];
@@ -284,22 +330,53 @@ void RecvRing::Close() {
       sqe->opcode = abi::OP_ASYNC_CANCEL;
       sqe->fd = -1;
       sqe->addr = pool_[i].userData;
-      sqe->user_data = 0;
+      sqe->user_data = kCancelUserData;
       if (mem_.sqArray) mem_.sqArray[idx] = idx;
       sqTailLocal_++;
       __atomic_store_n(mem_.sqTail, sqTailLocal_, __ATOMIC_RELEASE);
-      cancels++;
+      written++;
     }
-    if (cancels > 0) EnterBounded(fd_, params_.features, params_.flags, cancels, 0, 0, forcePoll_);
+    // Submit the cancels and wait for every cancelled request's CQE, bounded.
+    bool first = true;
+    while (inFlight() > 0) {
+      const int64_t left = deadline - MonotonicMs();
+      if (left <= 0) break;
+      const uint32_t pending = pendingSqes();
+      int r = EnterBounded(fd_, params_.features, params_.flags, pending, 1, static_cast<int>(left), forcePoll_,
+                           mem_.sqFlags);
+      if (first) {
+        first = false;
+        const uint32_t untaken = (params_.flags & abi::SETUP_SQPOLL) ? 0 : pendingSqes();
+        const uint32_t notTaken = untaken < written ? untaken : written;
+        rep.cancelsSubmitted = written - notTaken;
+        rep.cancelsFailed += notTaken;
+      }
+      reapCancelled(&rep, kCancelUserData);
+      if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY) break;  // the ring is unusable
+    }
+    if (first && written > 0) {
+      // Every target completed while the cancels were written: hand them over all the same.
+      EnterBounded(fd_, params_.features, params_.flags, pendingSqes(), 0, 0, forcePoll_, mem_.sqFlags);
+      const uint32_t untaken = (params_.flags & abi::SETUP_SQPOLL) ? 0 : pendingSqes();
+      rep.cancelsSubmitted = written - (untaken < written ? untaken : written);
+    }
+    rep.outstanding = static_cast<uint32_t>(inFlight());
   }
   UnmapRings(&mem_);
   if (fd_ >= 0) sys::Close(fd_);
   fd_ = -1;
-  delete[] pool_;
+  if (rep.outstanding == 0) {
+    delete[] pool_;
+    free(storage_);
+    rep.freed = true;
+  } else {
+    rep.leaked = true;  // deliberately: the kernel may still write into these buffers
+  }
   pool_ = nullptr;
-  free(storage_);
   storage_ = nullptr;
   poolSize_ = 0;
+  rep.elapsedMs = MonotonicMs() - t0;
+  if (rep.targets > 0) RecordCancel(rep);
 }
 
 }  // namespace uring

@@ -1,5 +1,6 @@
 // Send ring (the seed's ioUringState), the shared setup ladder, ring mapping and bounded waits.
 #include "ring.h"
+#include "sq_wakeup.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -190,14 +191,17 @@ void UnmapRings(RingMemory* mem) {
 // Bounded io_uring_enter
 // ---------------------------------------------------------------------------
 int EnterBounded(int ringFd, uint32_t features, uint32_t ringFlags, uint32_t toSubmit, uint32_t waitNr,
-                 int timeoutMs, bool forcePoll) {
+                 int timeoutMs, bool forcePoll, const uint32_t* sqFlags) {
   // DEFER_TASKRUN rings post completions only while the task is inside io_uring_enter with
   // GETEVENTS, so every enter on such a ring asks for events (min_complete 0 returns at once).
   const uint32_t getevents = (ringFlags & abi::SETUP_DEFER_TASKRUN) ? abi::ENTER_GETEVENTS : 0;
+  // SQPOLL: an enter that hands the kernel SQEs wakes its SQ thread when that sleeps (sq_wakeup.h).
+  // Asked right before each such enter (the SQEs were published before this call).
 
   if (waitNr == 0) {
     for (;;) {
-      int r = sys::IoUringEnter(ringFd, toSubmit, 0, getevents, nullptr, 0);
+      int r = sys::IoUringEnter(ringFd, toSubmit, 0, getevents | sqWakeupFlag(ringFlags, sqFlags, toSubmit),
+                                nullptr, 0);
       if (r != -EINTR) return r;
     }
   }
@@ -214,8 +218,9 @@ int EnterBounded(int ringFd, uint32_t features, uint32_t ringFlags, uint32_t toS
       ts.tv_nsec = (remaining % 1000) * 1000000LL;
       abi::io_uring_getevents_arg arg{};
       arg.ts = reinterpret_cast<uint64_t>(&ts);
-      int r = sys::IoUringEnter(ringFd, toSubmit, waitNr, abi::ENTER_GETEVENTS | abi::ENTER_EXT_ARG, &arg,
-                                sizeof(arg));
+      int r = sys::IoUringEnter(ringFd, toSubmit, waitNr,
+                                abi::ENTER_GETEVENTS | abi::ENTER_EXT_ARG | sqWakeupFlag(ringFlags, sqFlags, toSubmit),
+                                &arg, sizeof(arg));
       if (r == -ETIMEDOUT) return -ETIME;
       if (r != -EINTR) return r;
       // EINTR: the seed retries; SQEs already consumed are not submitted twice (the kernel takes
@@ -228,7 +233,8 @@ int EnterBounded(int ringFd, uint32_t features, uint32_t ringFlags, uint32_t toS
   int submitted = 0;
   if (toSubmit > 0) {
     for (;;) {
-      int r = sys::IoUringEnter(ringFd, toSubmit, 0, getevents, nullptr, 0);
+      int r = sys::IoUringEnter(ringFd, toSubmit, 0, getevents | sqWakeupFlag(ringFlags, sqFlags, toSubmit),
+                                nullptr, 0);
       if (r == -EINTR) continue;
       if (r < 0) return r;
       submitted = r;
@@ -334,6 +340,29 @@ void RegisterMaxWorkers(int ringFd, MaxWorkersRecord* rec) {
 }
 
 // ---------------------------------------------------------------------------
+// Awaited-cancel totals
+// ---------------------------------------------------------------------------
+namespace {
+uint64_t gCancelsSubmitted = 0, gAwaited = 0, gOutstanding = 0, gLeaks = 0;  // __atomic
+}  // namespace
+
+CancelTotals GetCancelTotals() {
+  CancelTotals t;
+  t.cancelsSubmitted = __atomic_load_n(&gCancelsSubmitted, __ATOMIC_RELAXED);
+  t.awaited = __atomic_load_n(&gAwaited, __ATOMIC_RELAXED);
+  t.outstanding = __atomic_load_n(&gOutstanding, __ATOMIC_RELAXED);
+  t.leaks = __atomic_load_n(&gLeaks, __ATOMIC_RELAXED);
+  return t;
+}
+
+void RecordCancel(const CancelReport& rep) {
+  __atomic_fetch_add(&gCancelsSubmitted, rep.cancelsSubmitted, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&gAwaited, rep.awaited, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&gOutstanding, rep.outstanding, __ATOMIC_RELAXED);
+  if (rep.leaked) __atomic_fetch_add(&gLeaks, 1, __ATOMIC_RELAXED);
+}
+
+// ---------------------------------------------------------------------------
 // SendRing
 // ---------------------------------------------------------------------------
 struct SendRing::Slot {
@@ -430,7 +459,8 @@ int SendRing::waitBudgetMs() const {
 // Submit every pending SQE (not only the caller's: an earlier enter that failed leaves its SQEs
 // in the ring) and wait for `wait` completions, bounded.
 int SendRing::submitAndWait(uint32_t wait) {
-  int r = EnterBounded(fd_, params_.features, params_.flags, pendingSqes(), wait, waitBudgetMs(), forcePoll_);
+  int r = EnterBounded(fd_, params_.features, params_.flags, pendingSqes(), wait, waitBudgetMs(), forcePoll_,
+                       mem_.sqFlags);
   return r < 0 ? r : 0;
 }
 
@@ -657,6 +687,10 @@ void SendRing::releaseSlot(uint64_t userData) {
 
 // abortPending*: give up on an operation. A slot whose CQE has not arrived stays reserved
 // (Abandoned) so its msghdr copy outlives the kernel's use of it; it is freed by its CQE.
+// A receive points at the caller's buffers: it is cancelled (when the SQ is full, getSqe submits
+// what is queued first to make room) and its CQE awaited, bounded by kCancelWaitMs, so that the
+// caller may free them on return. lastCancel().outstanding > 0: the wait ran out, the caller must
+// not free them (leak them).
 void SendRing::abortPending(uint64_t userData) {
   Slot* s = slotFor(userData);
   if (!s) return;
@@ -665,19 +699,69 @@ void SendRing::abortPending(uint64_t userData) {
     return;
   }
   s->state = Slot::Abandoned;
-  if (s->isRecv) {
-    // A receive points at the caller's buffers: cancel it so the kernel cannot write into them
-    // after we return.
-    abi::io_uring_sqe* sqe;
-    if (getSqe(&sqe) == 0) {
-      sqe->opcode = abi::OP_ASYNC_CANCEL;
-      sqe->fd = -1;
-      sqe->addr = userData;
-      sqe->user_data = 0;
-      PublishTail(mem_, sqTailLocal_);
-      submitAndWait(0);  // a cancel that fails to go in stays pending: the next enter submits it
+  if (!s->isRecv) return;
+  s->callerMsg = nullptr;
+  CancelReport rep;
+  rep.targets = 1;
+  const int64_t t0 = MonotonicMs();
+  const int64_t savedDeadline = deadlineMs_;
+  deadlineMs_ = t0 + kCancelWaitMs;
+  abi::io_uring_sqe* sqe;
+  if (getSqe(&sqe) == 0) {
+    sqe->opcode = abi::OP_ASYNC_CANCEL;
+    sqe->fd = -1;
+    sqe->addr = userData;
+    sqe->user_data = 0;
+    PublishTail(mem_, sqTailLocal_);
+    const uint32_t pos = sqTailLocal_ - 1;
+    submitAndWait(0);  // a cancel that fails to go in stays queued: the waits below submit it
+    awaitSlots(userData, &rep);
+    if (sqeTaken(pos) || (params_.flags & abi::SETUP_SQPOLL)) rep.cancelsSubmitted = 1; else rep.cancelsFailed = 1;
+  } else {
+    rep.cancelsFailed = 1;
+    awaitSlots(userData, &rep);  // it may still complete by itself
+  }
+  rep.outstanding = slotFor(userData) ? 1 : 0;
+  rep.leaked = rep.outstanding > 0;
+  rep.freed = !rep.leaked;
+  rep.elapsedMs = MonotonicMs() - t0;
+  deadlineMs_ = savedDeadline;
+  lastCancel_ = rep;
+  RecordCancel(rep);
+}
+
+uint32_t SendRing::unfinishedSlots() const {
+  uint32_t n = 0;
+  for (uint32_t i = 0; slots_ && i <= slotMask_; i++) {
+    n += (slots_[i].state == Slot::Pending || slots_[i].state == Slot::Abandoned) ? 1 : 0;
+  }
+  return n;
+}
+
+void SendRing::awaitSlots(uint64_t onlyUserData, CancelReport* rep) {
+  for (int iterations = 0; iterations < 100000; iterations++) {
+    if (onlyUserData != 0 ? slotFor(onlyUserData) == nullptr : unfinishedSlots() == 0) return;
+    abi::io_uring_cqe cqe;
+    if (popCqe(&cqe) < 0) return;  // -ETIME: the bound passed (or the ring is unusable)
+    if (cqe.user_data == 0) {
+      rep->cancelCqes++;
+      continue;
     }
-    s->callerMsg = nullptr;
+    Slot* other = slotFor(cqe.user_data);
+    if (!other) {
+      unknownCompletions_++;
+      continue;
+    }
+    const bool target = onlyUserData == 0 || cqe.user_data == onlyUserData;
+    if (other->state == Slot::Abandoned) {
+      other->state = Slot::Free;  // the kernel is done with its memory now
+      if (target) rep->awaited++;
+      continue;
+    }
+    if (other->state == Slot::Pending && target) rep->awaited++;
+    other->state = Slot::Completed;
+    other->res = cqe.res;
+    other->flags = cqe.flags;
   }
 }
 
@@ -815,33 +899,61 @@ int SendRing::Nop(int32_t* cqeRes) {
   return 0;
 }
 
+// Close: cancel every operation still in flight (receives point at caller memory, every slot
+// holds a msghdr copy the kernel reads) and wait for their CQEs, bounded by kCancelWaitMs, before
+// the slot table goes. When the bound passes the table is leaked on purpose (lastCancel(),
+// GetCancelTotals()); the ring fd is closed either way (the kernel's ring exit cancels the rest).
 void SendRing::Close() {
+  if (fd_ < 0 && !slots_) return;  // already closed: keep the last report
+  CancelReport rep;
+  const int64_t t0 = MonotonicMs();
   if (fd_ >= 0 && slots_) {
-    // Cancel receives still in flight (they point at caller memory) before the ring goes away.
-    bool anyRecv = false;
+    deadlineMs_ = t0 + kCancelWaitMs;
+    uint32_t written = 0;
     for (uint32_t i = 0; i <= slotMask_; i++) {
       Slot& s = slots_[i];
-      if ((s.state == Slot::Pending || s.state == Slot::Abandoned) && s.isRecv) {
-        abi::io_uring_sqe* sqe;
-        if (getSqe(&sqe) != 0) break;
-        sqe->opcode = abi::OP_ASYNC_CANCEL;
-        sqe->fd = -1;
-        sqe->addr = s.userData;
-        sqe->user_data = 0;
-        anyRecv = true;
+      if (s.state != Slot::Pending && s.state != Slot::Abandoned) continue;
+      rep.targets++;
+      if (s.state == Slot::Pending) s.state = Slot::Abandoned;
+      s.callerMsg = nullptr;
+      abi::io_uring_sqe* sqe;
+      if (getSqe(&sqe) != 0) {  // a full SQ is submitted first; this fails only when that fails
+        rep.cancelsFailed++;
+        continue;
       }
-    }
-    if (anyRecv) {
+      sqe->opcode = abi::OP_ASYNC_CANCEL;
+      sqe->fd = -1;
+      sqe->addr = s.userData;
+      sqe->user_data = 0;
       PublishTail(mem_, sqTailLocal_);
-      submitAndWait(0);
+      written++;
     }
+    if (rep.targets > 0) {
+      if (written > 0) submitAndWait(0);
+      awaitSlots(0, &rep);
+      // Without SQPOLL, SQEs still queued were not taken by the kernel.
+      const uint32_t untaken = (params_.flags & abi::SETUP_SQPOLL) ? 0 : pendingSqes();
+      const uint32_t notTaken = untaken < written ? untaken : written;
+      rep.cancelsSubmitted = written - notTaken;
+      rep.cancelsFailed += notTaken;
+    }
+    rep.outstanding = unfinishedSlots();
+    deadlineMs_ = 0;
   }
   UnmapRings(&mem_);
   if (fd_ >= 0) sys::Close(fd_);
   fd_ = -1;
-  delete[] slots_;
+  if (rep.outstanding == 0) {
+    delete[] slots_;
+    rep.freed = true;
+  } else {
+    rep.leaked = true;  // deliberately: the kernel may still use these msghdr copies
+  }
   slots_ = nullptr;
   slotMask_ = 0;
+  rep.elapsedMs = MonotonicMs() - t0;
+  lastCancel_ = rep;
+  if (rep.targets > 0) RecordCancel(rep);
 }
 
 }  // namespace uring

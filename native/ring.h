@@ -124,8 +124,12 @@ void AdoptUserRingMemory(const abi::io_uring_params& p, void* rings, void* sqes,
 // EXT_ARG timeout when `features` has FEAT_EXT_ARG (and !forcePoll), else poll() on the ring fd.
 // Returns the enter result (>= 0, SQEs consumed) or -errno; -ETIME when the wait ran out.
 // EINTR is retried, as the seed does.
+// SQPOLL rings: an enter with toSubmit > 0 passes ENTER_SQ_WAKEUP when the SQ thread sleeps
+// (IORING_SQ_NEED_WAKEUP in *sqFlags, the ring's mapped sq_off.flags word; sq_wakeup.h). Pass
+// sqFlags for such rings: without it (nullptr) every submitting enter on an SQPOLL ring wakes the
+// thread. (Under SQPOLL the kernel returns to_submit even when the GETEVENTS wait ran out.)
 int EnterBounded(int ringFd, uint32_t features, uint32_t ringFlags, uint32_t toSubmit, uint32_t waitNr,
-                 int timeoutMs, bool forcePoll);
+                 int timeoutMs, bool forcePoll, const uint32_t* sqFlags = nullptr);
 
 // The seed's setup ladder (shared by both rings): io_uring_setup with each flag set in turn
 // (EINVAL -> next set while one is left; ENOMEM from setup or mapping -> halve entries down to
@@ -138,6 +142,37 @@ int RunSetupLadder(uint32_t entries, const SetupOptions& opts, MapStyle style, S
 void RegisterMaxWorkers(int ringFd, MaxWorkersRecord* rec);
 // CLOCK_MONOTONIC in milliseconds.
 int64_t MonotonicMs();
+
+// ---------------------------------------------------------------------------
+// Awaited cancels (issue 12, point 5): a request cancelled with IORING_OP_ASYNC_CANCEL may still
+// be running (in io-wq, or its -ECANCELED completion still queued as task work) when the cancel
+// SQE is submitted; the memory it points at may go only after its CQE. Every path that cancels
+// waits (bounded by kCancelWaitMs in total) for the CQE of each cancelled request; when the bound
+// passes, the memory is leaked on purpose (and counted here) instead of freed.
+// ---------------------------------------------------------------------------
+constexpr int kCancelWaitMs = 1000;
+
+struct CancelReport {
+  uint32_t targets = 0;           // requests in flight that had to be cancelled
+  uint32_t cancelsSubmitted = 0;  // ASYNC_CANCEL SQEs the kernel took
+  uint32_t cancelsFailed = 0;     // cancel SQEs that could not be written or submitted
+  uint32_t cancelCqes = 0;        // CQEs of the cancel SQEs themselves (0, -ENOENT, -EALREADY, ...)
+  uint32_t awaited = 0;           // CQEs of the cancelled requests reaped (-ECANCELED or normal)
+  uint32_t outstanding = 0;       // cancelled requests without a CQE when the bound passed
+  bool freed = false;             // the buffers the requests pointed at were freed
+  bool leaked = false;            // ... or deliberately leaked (outstanding > 0)
+  int64_t elapsedMs = 0;          // time spent cancelling and waiting
+};
+
+// Process-wide totals over every awaited cancel (all rings and the multishot probe).
+struct CancelTotals {
+  uint64_t cancelsSubmitted = 0;
+  uint64_t awaited = 0;
+  uint64_t outstanding = 0;
+  uint64_t leaks = 0;  // times memory was leaked because a cancelled request did not complete
+};
+CancelTotals GetCancelTotals();
+void RecordCancel(const CancelReport& rep);
 
 // ---------------------------------------------------------------------------
 // Send ring: the seed's ioUringState.
@@ -189,6 +224,8 @@ class SendRing {
   int waitTimeoutMs() const { return waitTimeoutMs_; }
   // CQEs seen for a user_data with nothing pending (the seed's "unknown userData" warning).
   uint64_t unknownCompletions() const { return unknownCompletions_; }
+  // What the last cancel (abortPending of a receive, or Close) did.
+  const CancelReport& lastCancel() const { return lastCancel_; }
 
  private:
   struct Slot;
@@ -221,6 +258,10 @@ class SendRing {
   Slot* slots_ = nullptr;  // fixed table indexed by user_data & slotMask_
   uint32_t slotMask_ = 0;
   uint64_t unknownCompletions_ = 0;
+  CancelReport lastCancel_{};
+  // Reap CQEs (bounded by deadlineMs_) until the slot of `onlyUserData` (0: every slot) is finished.
+  void awaitSlots(uint64_t onlyUserData, CancelReport* rep);
+  uint32_t unfinishedSlots() const;  // Pending or Abandoned: the kernel may still use their memory
 };
 
 // ---------------------------------------------------------------------------
@@ -289,6 +330,10 @@ class RecvRing {
   const RingMemory& memory() const { return mem_; }
   void setWaitTimeoutMs(int ms) { waitTimeoutMs_ = ms; }
   int waitTimeoutMs() const { return waitTimeoutMs_; }
+  // What Close did with the receives still in flight.
+  const CancelReport& lastCancel() const { return lastCancel_; }
+  // Test-only: queue RECVMSGs with IOSQE_ASYNC (issued from io-wq).
+  void setForceAsync(bool on) { forceAsync_ = on; }
 
  private:
   struct Buffer;
@@ -309,6 +354,9 @@ class RecvRing {
   Buffer* pool_ = nullptr;
   uint8_t* storage_ = nullptr;  // payload + name + control for the whole pool, one allocation
   uint32_t sqTailLocal_ = 0;
+  bool forceAsync_ = false;
+  CancelReport lastCancel_{};
+  void reapCancelled(CancelReport* rep, uint64_t cancelUserData);
 };
 
 }  // namespace uring

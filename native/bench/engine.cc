@@ -490,7 +490,7 @@ void ReceiveMultishot(Run& run) {
       armed = true;
       submit = 1;
     }
-    r = uring::EnterBounded(ring.fd, ring.p.features, ring.p.flags, submit, 1, kPollMs, false);
+    r = uring::EnterBounded(ring.fd, ring.p.features, ring.p.flags, submit, 1, kPollMs, false, m.sqFlags);
     if (r < 0 && r != -ETIME && r != -ETIMEDOUT && r != -EINTR) {
       run.FailRx("receive", r);
       break;
@@ -552,7 +552,7 @@ void ReceiveMultishot(Run& run) {
     uint32_t submit = 1;
     const uint64_t deadline = net::MonoNs() + kDrainMaxNs;
     while (armed && net::MonoNs() < deadline) {
-      r = uring::EnterBounded(ring.fd, ring.p.features, ring.p.flags, submit, 1, kPollMs, false);
+      r = uring::EnterBounded(ring.fd, ring.p.features, ring.p.flags, submit, 1, kPollMs, false, m.sqFlags);
       if (r < 0 && r != -ETIME && r != -EINTR) break;
       submit = 0;
       uint32_t head = *m.cqHead;
