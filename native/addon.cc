@@ -387,6 +387,8 @@ Napi::Value BuildOpcodes(Napi::Env env, const probe::OpcodeProbeOutput& out) {
   return o;
 }
 
+Napi::Object CancelReportObject(Napi::Env env, const uring::CancelReport& c);  // below
+
 Napi::Value BuildMultishot(Napi::Env env, const probe::MultishotOutput& out) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("res", out.res);
@@ -396,6 +398,9 @@ Napi::Value BuildMultishot(Napi::Env env, const probe::MultishotOutput& out) {
   o.Set("moreFlag", out.moreFlag);
   o.Set("bufferFlag", out.bufferFlag);
   o.Set("payloadOk", out.payloadOk);
+  o.Set("terminated", out.terminated);  // its final CQE reaped before the buffers went
+  o.Set("finalRes", out.finalRes);
+  o.Set("cancel", CancelReportObject(env, out.cancel));
   return o;
 }
 

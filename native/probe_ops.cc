@@ -13,6 +13,7 @@
 #include <memory>
 #include <new>
 #include "native_thread.h"
+#include "ring_access.h"
 #include "syscalls.h"
 
 namespace probe {
@@ -49,55 +50,49 @@ struct MemGuard {
   ~MemGuard() { uring::UnmapRings(&mem); }
 };
 
-// Write one NOP SQE through the mapping `v` and publish it (release on the tail, as in ring.cc).
-// 0, or -EBUSY when the SQ is full.
-int PushNop(const RingMemory& v, uint64_t userData) {
-  uint32_t head = __atomic_load_n(v.sqHead, __ATOMIC_ACQUIRE);
-  uint32_t tail = __atomic_load_n(v.sqTail, __ATOMIC_RELAXED);
-  if (tail - head >= *v.sqRingEntries) return -EBUSY;
-  uint32_t idx = tail & *v.sqRingMask;
-  abi::io_uring_sqe* sqe = &v.sqes[idx];
-  memset(sqe, 0, sizeof(*sqe));
-  sqe->opcode = abi::OP_NOP;
-  sqe->fd = -1;
-  sqe->user_data = userData;
-  if (v.sqArray) v.sqArray[idx] = idx;
-  __atomic_store_n(v.sqTail, tail + 1, __ATOMIC_RELEASE);
-  return 0;
+// Publish the SQEs reserved on `r` (the probes' rings have nothing else queued), hand them to the
+// kernel and wait (until `deadlineMs`) for a CQE. Returns how many of them the kernel took (what the
+// probes report as enterRes; under SQPOLL, what its thread took by then) or the submitting enter's
+// -errno, in which case the SQEs it did not take are taken back (nothing is left queued). Whether a
+// CQE came is for the caller to see (PeekCqe/ForEachCqe).
+int SubmitReserved(uring::Ring& r, int64_t deadlineMs) {
+  const uint32_t queued = uring::SqUnsubmitted(r);
+  uring::Publish(r);
+  const int e = uring::Submit(r);
+  if (e < 0) {
+    uring::TakeBack(r, uring::SqHead(r), [](const abi::io_uring_sqe&) {});
+    return e;
+  }
+  uring::SubmitAndWait(r, 1, deadlineMs);  // -ETIME: the caller finds no CQE
+  return static_cast<int>(queued - uring::SqUnsubmitted(r));
 }
 
-// Put one NOP into the SQ through `submitView`, submit it, and look for its CQE through
-// `reapView` (the two may be different mappings of the same ring).
-void RawNop(int fd, const abi::io_uring_params& p, const RingMemory& submitView, const RingMemory& reapView,
-            uint64_t userData, int timeoutMs, NopOutcome* out) {
+// Put one NOP into the SQ of `ring` (fd, params, mapping), submit it, and reap CQEs until its own
+// (bounded by timeoutMs).
+void RawNop(int fd, const abi::io_uring_params& p, const RingMemory& view, uint64_t userData, int timeoutMs,
+            NopOutcome* out) {
   out->hasCqeRes = false;
-  if (int r = PushNop(submitView, userData); r < 0) {
-    out->enterRes = r;
+  uring::Ring ring;
+  uring::RingAttach(&ring, fd, p, view);
+  abi::io_uring_sqe* sqe = uring::GetSqe(ring);
+  if (!sqe) {
+    out->enterRes = -EBUSY;
     return;
   }
-  // SQPOLL: the kernel's SQ thread submits; EnterBounded wakes it when it went idle
-  // (IORING_SQ_NEED_WAKEUP; io_uring_enter itself then only reports to_submit and waits).
-  int r = uring::EnterBounded(fd, p.features, p.flags, 1, 1, timeoutMs, false, submitView.sqFlags);
-  out->enterRes = r;
-  if (r < 0) return;
-
+  uring::PrepNop(sqe, userData);
   const int64_t deadline = uring::MonotonicMs() + timeoutMs;
+  // SQPOLL: the kernel's SQ thread submits; Submit wakes it when it went idle (IORING_SQ_NEED_WAKEUP).
+  out->enterRes = SubmitReserved(ring, deadline);
+  if (out->enterRes < 0) return;
   for (;;) {
-    uint32_t ctail = __atomic_load_n(reapView.cqTail, __ATOMIC_ACQUIRE);
-    uint32_t chead = __atomic_load_n(reapView.cqHead, __ATOMIC_RELAXED);
-    while (chead != ctail) {
-      abi::io_uring_cqe cqe = reapView.cqes[chead & *reapView.cqRingMask];
-      chead++;
-      __atomic_store_n(reapView.cqHead, chead, __ATOMIC_RELEASE);
-      if (cqe.user_data == userData) {
-        out->hasCqeRes = true;
-        out->cqeRes = cqe.res;
-        return;
-      }
-    }
-    int64_t remaining = deadline - uring::MonotonicMs();
-    if (remaining <= 0) return;
-    if (uring::EnterBounded(fd, p.features, p.flags, 0, 1, static_cast<int>(remaining), false) < 0) return;
+    uring::ForEachCqe(ring, [&](const abi::io_uring_cqe& cqe) {
+      if (cqe.user_data != userData) return true;
+      out->hasCqeRes = true;
+      out->cqeRes = cqe.res;
+      return false;
+    });
+    if (out->hasCqeRes) return;
+    if (uring::SubmitAndWait(ring, 1, deadline) < 0) return;  // -ETIME at the deadline
   }
 }
 
@@ -157,17 +152,18 @@ void RingLadder(const RingLadderInput& in, RingLadderOutput* out) {
 // ---------------------------------------------------------------------------
 namespace {
 
-// The CQE at the CQ head as `view` shows it, without consuming it.
-CqeRead PeekCqe(const RingMemory& view) {
+// The CQE at the CQ head as the mapping `view` of ring `fd` shows it, without consuming it (a
+// second view of a ring goes through the access layer like the first: a Ring attached to it).
+CqeRead PeekThrough(int fd, const abi::io_uring_params& p, const RingMemory& view) {
   CqeRead r;
-  uint32_t tail = __atomic_load_n(view.cqTail, __ATOMIC_ACQUIRE);
-  uint32_t head = __atomic_load_n(view.cqHead, __ATOMIC_RELAXED);
-  if (head == tail) return r;
-  const abi::io_uring_cqe cqe = view.cqes[head & *view.cqRingMask];
+  uring::Ring ring;
+  uring::RingAttach(&ring, fd, p, view);
+  const abi::io_uring_cqe* cqe = uring::PeekCqe(ring);
+  if (!cqe) return r;
   r.present = true;
-  r.userData = cqe.user_data;
-  r.res = cqe.res;
-  r.flags = cqe.flags;
+  r.userData = cqe->user_data;
+  r.res = cqe->res;
+  r.flags = cqe->flags;
   return r;
 }
 
@@ -179,23 +175,25 @@ struct RingView {
 
 // Submit one NOP through `submit` (entering its ring), wait for a completion, read the CQE at the
 // CQ head through the separate and through the single view, then consume it through `submit`.
-void NopThroughViews(const RingView& submit, const char* name, const RingMemory& separate, const RingMemory& single,
+void NopThroughViews(const RingView& submit, const char* name, const RingView& separate, const RingView& single,
                      uint64_t userData, int timeoutMs, NopViews* out) {
   out->submittedThrough = name;
   out->userData = userData;
-  const RingMemory& v = submit.mem;
-  if (int r = PushNop(v, userData); r < 0) {
-    out->enterRes = r;
+  // Attached now: the SQ tail is read from this view (the other view may have submitted before).
+  uring::Ring ring;
+  uring::RingAttach(&ring, submit.fd, submit.params, submit.mem);
+  abi::io_uring_sqe* sqe = uring::GetSqe(ring);
+  if (!sqe) {
+    out->enterRes = -EBUSY;
     return;
   }
-  out->enterRes =
-      uring::EnterBounded(submit.fd, submit.params.features, submit.params.flags, 1, 1, timeoutMs, false, v.sqFlags);
+  uring::PrepNop(sqe, userData);
+  out->enterRes = SubmitReserved(ring, uring::MonotonicMs() + timeoutMs);
   if (out->enterRes < 0) return;
-  out->viaSeparate = PeekCqe(separate);
-  out->viaSingle = PeekCqe(single);
+  out->viaSeparate = PeekThrough(separate.fd, separate.params, separate.mem);
+  out->viaSingle = PeekThrough(single.fd, single.params, single.mem);
   // Consume it where it was submitted (the other view sees the same head when it is the same ring).
-  uint32_t chead = __atomic_load_n(v.cqHead, __ATOMIC_RELAXED);
-  if (chead != __atomic_load_n(v.cqTail, __ATOMIC_ACQUIRE)) __atomic_store_n(v.cqHead, chead + 1, __ATOMIC_RELEASE);
+  if (uring::PeekCqe(ring)) uring::CqAdvance(ring, 1);
 }
 
 bool SameNop(const CqeRead& a, uint64_t userData) { return a.present && a.userData == userData && a.res == 0; }
@@ -246,14 +244,18 @@ void MappingCompare(uint32_t entries, bool singleFromOtherRing, MappingCompareOu
   if (!out->separate.mapped) return;
   ring.mem = sep.mem;
 
-  const RingMemory& singleView = out->single.mapped ? single.mem : sep.mem;
+  // The single view: the single mapping of the same ring (or of the other one); without it, the
+  // separate view read twice.
+  RingView viaSingle = ring;
+  if (out->single.mapped) {
+    viaSingle = *singleRing;
+    viaSingle.mem = single.mem;
+  }
   // NOP 1 through the separate mappings; NOP 2 through the single one. Each CQE is read through both.
-  NopThroughViews(ring, "separate", sep.mem, singleView, 0x5eed0001, 1000, &out->nops[0]);
+  NopThroughViews(ring, "separate", ring, viaSingle, 0x5eed0001, 1000, &out->nops[0]);
   out->nopCount = 1;
   if (out->single.mapped) {
-    RingView viaSingle = *singleRing;
-    viaSingle.mem = single.mem;
-    NopThroughViews(viaSingle, "single", sep.mem, single.mem, 0x5eed0002, 1000, &out->nops[1]);
+    NopThroughViews(viaSingle, "single", ring, viaSingle, 0x5eed0002, 1000, &out->nops[1]);
     out->nopCount = 2;
   }
   ring.mem = RingMemory{};  // owned by `sep`
@@ -309,6 +311,7 @@ void MultishotRecvmsg(int timeoutMs, MultishotOutput* out) {
   constexpr uint32_t kBufSize = 2048;
   constexpr uint16_t kGroup = 7;
   constexpr uint64_t kRecvUserData = 0x4d53;  // "MS"
+  constexpr uint64_t kCancelUserData = 0x4d5343;  // "MSC"
   constexpr int kPackets = 3;
   if (timeoutMs <= 0) timeoutMs = uring::kDefaultWaitTimeoutMs;
 
@@ -324,7 +327,7 @@ void MultishotRecvmsg(int timeoutMs, MultishotOutput* out) {
     out->res = r;
     return;
   }
-  FdGuard ring(ringFd);
+  FdGuard ringGuard(ringFd);
 
   out->stage = "socket";
   int rs = sys::Socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -350,28 +353,30 @@ void MultishotRecvmsg(int timeoutMs, MultishotOutput* out) {
   }
   FdGuard sendSock(ss);
 
-  // The provided-buffer ring: page-aligned ring memory plus the buffers it hands out.
+  // The provided-buffer ring: page-aligned ring memory plus the buffers it hands out. The msghdr the
+  // RECVMSG points at lives in the same mapping (after the ring's entries): that one mapping is
+  // all the request can touch, and all there is to leak when it does not end in time.
   out->stage = "register-pbuf-ring";
+  constexpr size_t kHdrOffset = 256;
+  static_assert(kBufCount * sizeof(abi::io_uring_buf) <= kHdrOffset, "the msghdr follows the ring entries");
+  static_assert(kHdrOffset + sizeof(struct msghdr) <= 4096, "ring entries and msghdr fit in one page");
   const size_t page = static_cast<size_t>(sys::PageSize());
-  const size_t ringBytes = page;  // kBufCount * 16 bytes fits in one page
+  const size_t ringBytes = page;  // kBufCount * 16 bytes + the msghdr fit in one page
   const size_t bufBytes = static_cast<size_t>(kBufCount) * kBufSize;
   void* ringMem = nullptr;
-  void* bufMem = nullptr;
   r = sys::Mmap(ringBytes + bufBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, &ringMem);
   if (r < 0) {
     out->res = r;
     return;
   }
   MapGuard unmapPbuf{ringMem, ringBytes + bufBytes};
-  bufMem = static_cast<uint8_t*>(ringMem) + ringBytes;
-  abi::io_uring_buf* bufs = static_cast<abi::io_uring_buf*>(ringMem);
+  uint8_t* const bufMem = static_cast<uint8_t*>(ringMem) + ringBytes;
+  uring::BufRing br;
+  uring::BufRingInit(&br, static_cast<abi::io_uring_buf*>(ringMem), kBufCount);
   for (uint32_t i = 0; i < kBufCount; i++) {
-    bufs[i].addr = reinterpret_cast<uint64_t>(static_cast<uint8_t*>(bufMem) + i * kBufSize);
-    bufs[i].len = kBufSize;
-    bufs[i].bid = static_cast<uint16_t>(i);
+    uring::BufRingAdd(&br, bufMem + i * kBufSize, kBufSize, static_cast<uint16_t>(i), static_cast<uint16_t>(i));
   }
-  // The ring tail overlays bufs[0].resv; release so the kernel sees the entries before the tail.
-  __atomic_store_n(&bufs[0].resv, static_cast<uint16_t>(kBufCount), __ATOMIC_RELEASE);
+  uring::BufRingAdvance(&br, kBufCount);
   abi::io_uring_buf_reg reg{};
   reg.ring_addr = reinterpret_cast<uint64_t>(ringMem);
   reg.ring_entries = kBufCount;
@@ -384,127 +389,162 @@ void MultishotRecvmsg(int timeoutMs, MultishotOutput* out) {
 
   // One multishot RECVMSG: the msghdr only tells the kernel how much room name/control need.
   out->stage = "submit";
-  struct msghdr hdr{};
-  hdr.msg_namelen = sizeof(struct sockaddr_in);
-  hdr.msg_controllen = 0;
+  struct msghdr* hdr = reinterpret_cast<struct msghdr*>(static_cast<uint8_t*>(ringMem) + kHdrOffset);
+  memset(hdr, 0, sizeof(*hdr));
+  hdr->msg_namelen = sizeof(struct sockaddr_in);
+  hdr->msg_controllen = 0;
+  uring::Ring ring;
+  uring::RingAttach(&ring, ringFd, p, mem.mem);
   {
-    uint32_t tail = __atomic_load_n(mem.mem.sqTail, __ATOMIC_RELAXED);
-    uint32_t idx = tail & *mem.mem.sqRingMask;
-    abi::io_uring_sqe* sqe = &mem.mem.sqes[idx];
-    memset(sqe, 0, sizeof(*sqe));
-    sqe->opcode = abi::OP_RECVMSG;
-    sqe->fd = rs;
-    sqe->addr = reinterpret_cast<uint64_t>(&hdr);
-    sqe->len = 0;
-    sqe->ioprio = abi::RECV_MULTISHOT;
-    sqe->flags = abi::IOSQE_BUFFER_SELECT;
-    sqe->buf_index = kGroup;  // buf_group
-    sqe->user_data = kRecvUserData;
-    if (mem.mem.sqArray) mem.mem.sqArray[idx] = idx;
-    __atomic_store_n(mem.mem.sqTail, tail + 1, __ATOMIC_RELEASE);
-  }
-  r = uring::EnterBounded(ringFd, p.features, p.flags, 1, 0, timeoutMs, false);
-  if (r < 0) {
-    out->res = r;
-    return;
-  }
-  if (r == 0) {
-    out->res = -EAGAIN;
-    return;
-  }
-
-  char payloads[kPackets][48];
-  for (int i = 0; i < kPackets; i++) {
-    int n = snprintf(payloads[i], sizeof(payloads[i]), "uring-probe multishot #%d", i);
-    r = sys::SendTo(ss, payloads[i], static_cast<size_t>(n), 0, reinterpret_cast<struct sockaddr*>(&addr),
-                    sizeof(addr));
-    if (r < 0) {
-      out->stage = "socket";
-      out->res = r;
+    abi::io_uring_sqe* sqe = uring::GetSqe(ring);
+    if (!sqe) {  // a new ring's SQ is empty
+      out->res = -EBUSY;
       return;
     }
-    out->packetsSent++;
+    uring::PrepRecvmsgMultishot(sqe, rs, hdr, kGroup, kRecvUserData);
+    uring::Publish(ring);
+    r = uring::Submit(ring);  // the setup ladder's rings are not SQPOLL: r is what the kernel took
+    if (r <= 0 || uring::SqUnsubmitted(ring) != 0) {
+      uring::TakeBack(ring, uring::SqHead(ring), [](const abi::io_uring_sqe&) {});
+      out->res = r < 0 ? r : -EAGAIN;
+      return;
+    }
+    out->armed = true;
   }
 
-  out->stage = "recv";
+  // From here on the request is armed: every way out goes through the cancel below.
+  char payloads[kPackets][48];
   bool seen[kPackets] = {false, false, false};
   int intact = 0;
-  bool terminated = false;
-  const int64_t deadline = uring::MonotonicMs() + timeoutMs;
-  while (out->completions < kPackets && !terminated) {
-    int64_t remaining = deadline - uring::MonotonicMs();
-    if (remaining <= 0) {
-      out->res = -ETIME;
-      break;
+  // A CQE of the multishot request during the exchange.
+  auto onRecv = [&](const abi::io_uring_cqe& cqe) {
+    if (cqe.flags & abi::CQE_F_MORE) out->moreFlag = true;
+    if (!(cqe.flags & abi::CQE_F_MORE)) {
+      out->terminated = true;
+      out->finalRes = cqe.res;
     }
-    r = uring::EnterBounded(ringFd, p.features, p.flags, 0, 1, static_cast<int>(remaining), false);
-    if (r < 0) {
-      out->res = r;
-      break;
+    if (cqe.res < 0) {
+      out->res = cqe.res;
+      return;
     }
-    uint32_t head = __atomic_load_n(mem.mem.cqHead, __ATOMIC_RELAXED);
-    uint32_t tail = __atomic_load_n(mem.mem.cqTail, __ATOMIC_ACQUIRE);
-    while (head != tail) {
-      abi::io_uring_cqe cqe = mem.mem.cqes[head & *mem.mem.cqRingMask];
-      head++;
-      __atomic_store_n(mem.mem.cqHead, head, __ATOMIC_RELEASE);
-      if (cqe.user_data != kRecvUserData) continue;
-      if (cqe.flags & abi::CQE_F_MORE) out->moreFlag = true;
-      if (!(cqe.flags & abi::CQE_F_MORE)) terminated = true;
-      if (cqe.res < 0) {
-        out->res = cqe.res;
-        continue;
-      }
-      out->completions++;
-      if (!(cqe.flags & abi::CQE_F_BUFFER)) continue;
-      out->bufferFlag = true;
-      uint32_t bid = cqe.flags >> abi::CQE_BUFFER_SHIFT;
-      if (bid >= kBufCount) continue;
-      // Layout: io_uring_recvmsg_out, then msg_namelen bytes of name, msg_controllen bytes of
-      // control, then the payload.
-      const uint8_t* b = static_cast<const uint8_t*>(bufMem) + bid * kBufSize;
-      const abi::io_uring_recvmsg_out* o = reinterpret_cast<const abi::io_uring_recvmsg_out*>(b);
-      const size_t payloadOff = sizeof(*o) + hdr.msg_namelen + hdr.msg_controllen;
-      if (payloadOff + o->payloadlen > static_cast<size_t>(cqe.res)) continue;
-      const uint8_t* payload = b + payloadOff;
-      for (int i = 0; i < kPackets; i++) {
-        size_t n = strlen(payloads[i]);
-        if (!seen[i] && o->payloadlen == n && memcmp(payload, payloads[i], n) == 0) {
-          const struct sockaddr_in* from = reinterpret_cast<const struct sockaddr_in*>(b + sizeof(*o));
-          if (o->namelen >= sizeof(struct sockaddr_in) && from->sin_family == AF_INET) {
-            seen[i] = true;
-            intact++;
-          }
-          break;
+    out->completions++;
+    if (!(cqe.flags & abi::CQE_F_BUFFER)) return;
+    out->bufferFlag = true;
+    uint32_t bid = cqe.flags >> abi::CQE_BUFFER_SHIFT;
+    if (bid >= kBufCount) return;
+    // Layout: io_uring_recvmsg_out, then msg_namelen bytes of name, msg_controllen bytes of
+    // control, then the payload.
+    const uint8_t* b = bufMem + bid * kBufSize;
+    const abi::io_uring_recvmsg_out* o = reinterpret_cast<const abi::io_uring_recvmsg_out*>(b);
+    const size_t payloadOff = sizeof(*o) + hdr->msg_namelen + hdr->msg_controllen;
+    if (payloadOff + o->payloadlen > static_cast<size_t>(cqe.res)) return;
+    const uint8_t* payload = b + payloadOff;
+    for (int i = 0; i < kPackets; i++) {
+      size_t n = strlen(payloads[i]);
+      if (!seen[i] && o->payloadlen == n && memcmp(payload, payloads[i], n) == 0) {
+        const struct sockaddr_in* from = reinterpret_cast<const struct sockaddr_in*>(b + sizeof(*o));
+        if (o->namelen >= sizeof(struct sockaddr_in) && from->sin_family == AF_INET) {
+          seen[i] = true;
+          intact++;
         }
+        break;
       }
     }
-  }
+  };
+  auto exchange = [&]() {
+    for (int i = 0; i < kPackets; i++) {
+      int n = snprintf(payloads[i], sizeof(payloads[i]), "uring-probe multishot #%d", i);
+      int sr = sys::SendTo(ss, payloads[i], static_cast<size_t>(n), 0, reinterpret_cast<struct sockaddr*>(&addr),
+                           sizeof(addr));
+      if (sr < 0) {
+        out->stage = "socket";
+        out->res = sr;
+        return;
+      }
+      out->packetsSent++;
+    }
+    out->stage = "recv";
+    const int64_t deadline = uring::MonotonicMs() + timeoutMs;
+    while (out->completions < kPackets && !out->terminated) {
+      int w = uring::SubmitAndWait(ring, 1, deadline);  // -ETIME at the deadline
+      if (w < 0) {
+        out->res = w;
+        return;
+      }
+      uring::ForEachCqe(ring, [&](const abi::io_uring_cqe& cqe) {
+        if (cqe.user_data == kRecvUserData) onRecv(cqe);
+        return true;
+      });
+    }
+  };
+  exchange();
   out->payloadOk = intact == kPackets;
   if (out->res == 0) {
     if (out->completions == kPackets && out->payloadOk) {
       out->stage = "done";
-    } else if (terminated) {
+    } else if (out->terminated) {
       out->res = -ECANCELED;  // the multishot request ended before every datagram arrived
     }
   }
 
-  // Cancel the multishot request before its buffers go away (bounded).
-  {
-    uint32_t tail = __atomic_load_n(mem.mem.sqTail, __ATOMIC_RELAXED);
-    uint32_t head = __atomic_load_n(mem.mem.sqHead, __ATOMIC_ACQUIRE);
-    if (tail - head < *mem.mem.sqRingEntries) {
-      uint32_t idx = tail & *mem.mem.sqRingMask;
-      abi::io_uring_sqe* sqe = &mem.mem.sqes[idx];
-      memset(sqe, 0, sizeof(*sqe));
-      sqe->opcode = abi::OP_ASYNC_CANCEL;
-      sqe->fd = -1;
-      sqe->addr = kRecvUserData;
-      if (mem.mem.sqArray) mem.mem.sqArray[idx] = idx;
-      __atomic_store_n(mem.mem.sqTail, tail + 1, __ATOMIC_RELEASE);
-      uring::EnterBounded(ringFd, p.features, p.flags, 1, 0, 0, false);
+  // Cancel the multishot request before its buffers go, and await its final CQE (a receive in io-wq,
+  // or its -ECANCELED completion queued as task work, may still write into them after the cancel
+  // SQE went in). Bounded by kCancelWaitMs; past it the mapping is leaked on purpose.
+  if (!out->terminated) {
+    uring::CancelReport& c = out->cancel;
+    const int64_t t0 = uring::MonotonicMs();
+    const int64_t cancelDeadline = t0 + uring::kCancelWaitMs;
+    c.targets = 1;
+    abi::io_uring_sqe* sqe = uring::GetSqe(ring);
+    if (!sqe) {
+      // SQ full: hand the kernel what is queued, then there is a free slot.
+      uring::SubmitAndWait(ring, 0, cancelDeadline);
+      sqe = uring::GetSqe(ring);
     }
+    if (sqe) {
+      uring::PrepCancel(sqe, kRecvUserData, kCancelUserData);
+      uring::Publish(ring);
+      const int e = uring::Submit(ring);
+      if (e >= 0 && (ring.sqpoll() || uring::SqUnsubmitted(ring) == 0)) {
+        c.cancelsSubmitted = 1;
+      } else {
+        uring::TakeBack(ring, uring::SqHead(ring), [](const abi::io_uring_sqe&) {});
+        c.cancelsFailed = 1;
+      }
+    } else {
+      c.cancelsFailed = 1;
+    }
+    // Reap (other CQEs included) until the request's final CQE and the cancel's own, or the bound.
+    auto reap = [&]() {
+      uring::ForEachCqe(ring, [&](const abi::io_uring_cqe& cqe) {
+        if (cqe.user_data == kRecvUserData && !(cqe.flags & abi::CQE_F_MORE)) {
+          out->terminated = true;
+          out->finalRes = cqe.res;
+        } else if (cqe.user_data == kCancelUserData) {
+          c.cancelCqes++;
+        }
+        return true;
+      });
+    };
+    for (;;) {
+      reap();
+      if (out->terminated && c.cancelCqes >= c.cancelsSubmitted) break;
+      if (uring::SubmitAndWait(ring, 1, cancelDeadline) < 0) {  // -ETIME: the bound passed
+        reap();
+        break;
+      }
+    }
+    c.awaited = out->terminated ? 1 : 0;
+    c.outstanding = c.targets - c.awaited;
+    c.leaked = c.outstanding > 0;
+    c.freed = !c.leaked;
+    c.elapsedMs = uring::MonotonicMs() - t0;
+    uring::RecordCancel(c);
+  } else {
+    out->cancel.freed = true;
   }
+  // The kernel may still write into the buffers (and read the msghdr): leave them mapped for good.
+  if (out->cancel.leaked) unmapPbuf.p = nullptr;
 }
 
 // ---------------------------------------------------------------------------
@@ -557,7 +597,7 @@ void TrySetupFlags(uint32_t flags, uint32_t entries, uint32_t cqEntries, bool us
     RingMemory view;
     uring::AdoptUserRingMemory(p, mem, static_cast<uint8_t*>(mem) + ringsBytes, &view);
     NopOutcome nop;
-    RawNop(fd, p, view, view, 0x4e4d, 1000, &nop);
+    RawNop(fd, p, view, 0x4e4d, 1000, &nop);
     out->nopTried = true;
     out->nopEnterRes = nop.enterRes;
     out->nopHasCqe = nop.hasCqeRes;
@@ -679,10 +719,10 @@ void SingleIssuerCrossThread(uint32_t extraFlags, SingleIssuerOutput* out) {
     out->internal = InternalError{"mmap", r};
     return;
   }
-  RawNop(fd, p, mem.mem, mem.mem, 0xA, 1000, &out->sameThread);
+  RawNop(fd, p, mem.mem, 0xA, 1000, &out->sameThread);
   // Thread B submits through the same ring; the kernel should refuse (-EEXIST).
   native::NativeThread other;
-  r = other.Start([&]() { RawNop(fd, p, mem.mem, mem.mem, 0xB, 1000, &out->otherThread); });
+  r = other.Start([&]() { RawNop(fd, p, mem.mem, 0xB, 1000, &out->otherThread); });
   if (r < 0) {
     out->internal = InternalError{"pthread_create", r};
     return;

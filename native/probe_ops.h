@@ -107,6 +107,14 @@ struct MultishotOutput {
   bool moreFlag = false;
   bool bufferFlag = false;
   bool payloadOk = false;
+  // How the multishot request ended before its buffers went (issue 12, point 5): its final CQE
+  // (without IORING_CQE_F_MORE) reaped, by itself or after our ASYNC_CANCEL (awaited, bounded by
+  // uring::kCancelWaitMs). When it did not come in time the buffer memory is leaked on purpose
+  // (cancel.leaked) instead of unmapped under a request that may still write into it.
+  bool armed = false;        // the kernel took the multishot RECVMSG
+  bool terminated = false;   // its final CQE was reaped
+  int32_t finalRes = 0;      // that CQE's res (-ECANCELED after our cancel)
+  uring::CancelReport cancel;  // targets 0: nothing to cancel (never armed, or it ended by itself)
 };
 void MultishotRecvmsg(int timeoutMs, MultishotOutput* out);
 
