@@ -242,7 +242,8 @@ test('probeOpcodes agrees with the release: every op the field notes date at or 
 test('multishotRecvmsg: one multishot RECVMSG with a provided buffer ring receives every datagram', async (t) => {
   if (!(await requireMultishotRecvmsg(t))) return;
   const r = await addon.multishotRecvmsg({ timeoutMs: 2000 });
-  assert.deepEqual(r, {
+  const { terminated, finalRes, cancel, ...rest } = r as typeof r & { terminated?: boolean; finalRes?: number; cancel?: Record<string, unknown> };
+  assert.deepEqual(rest, {
     res: 0,
     stage: 'done',
     packetsSent: 3,
@@ -251,6 +252,11 @@ test('multishotRecvmsg: one multishot RECVMSG with a provided buffer ring receiv
     bufferFlag: true,
     payloadOk: true,
   });
+  // issue 12 point 5: the request was cancelled and its final CQE awaited before its buffers went
+  assert.equal(terminated, true, 'the multishot request\'s final CQE (no IORING_CQE_F_MORE) was reaped');
+  assert.equal(finalRes, -125, 'it ended with -ECANCELED');
+  assert.equal(cancel?.['awaited'], 1);
+  assert.equal(cancel?.['leaked'], false);
 });
 
 test('trySetupFlags NO_MMAP: EFAULT with null ring addresses, accepted with memory of ours and a NOP through it (EINVAL both ways before 6.5)', async () => {
