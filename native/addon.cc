@@ -1209,6 +1209,140 @@ Napi::Value CancelAwaitScenario(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// ---------------------------------------------------------------------------
+// Test-only: geometryCheckScenario (issue 12, point 6). A real ring (io_uring_setup(8, CLAMP),
+// mapped by MapRingsSeparate) gives real params and mappings; one field is then changed in a copy
+// and the geometry checks (ring_geometry.h) are run on it:
+//   mode 'check' (default): CheckRingGeometry on the copy against the real mapped sizes, then
+//     CheckMappedGeometry against copies of the real SQ/CQ ring bytes; `mutate` names a params
+//     field ("sq_entries", "cq_entries", "flags", "sq_off.<field>", "cq_off.<field>") or a word in
+//     the mapping ("mapped.sq_ring_mask", "mapped.sq_ring_entries", "mapped.cq_ring_mask",
+//     "mapped.cq_ring_entries", "mapped.sq_tail", "mapped.cq_tail"), set to `value`;
+//   mode 'map': MapRingsSeparate and MapRingsSingle on the real ring fd with the changed params
+//     (what a lying kernel's answer would meet); both must fail and leave nothing mapped.
+// Returns {baseline: {res, field}, res, field, rule, value, bound[, singleRes, singleField, memEmpty]}.
+// ---------------------------------------------------------------------------
+Napi::Value GeometryCheckScenario(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "geometryCheckScenario";
+  std::string err;
+  Napi::Object o;
+  uint32_t value = 0;
+  if (!OptionsObject(info, false, &o, &err, fn) || !GetUint(o, "value", false, 0, 4294967295.0, &value, &err, fn)) {
+    if (!env.IsExceptionPending()) Napi::TypeError::New(env, err).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto str = [&](const char* key) -> std::string {
+    Napi::Value v = o.Get(key);
+    return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+  };
+  const std::string mutate = str("mutate");
+  const std::string mode = str("mode").empty() ? "check" : str("mode");
+  if (mode != "check" && mode != "map") {
+    Napi::TypeError::New(env, std::string(fn) + ": options.mode must be 'check' or 'map'").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Object out = Napi::Object::New(env);
+  auto faultInto = [&](Napi::Object t, int res, const uring::GeometryFault& f) {
+    t.Set("res", res);
+    t.Set("field", f.field ? Napi::Value(Napi::String::New(env, f.field)) : env.Null());
+    t.Set("rule", f.rule ? Napi::Value(Napi::String::New(env, f.rule)) : env.Null());
+    t.Set("value", static_cast<double>(f.value));
+    t.Set("bound", static_cast<double>(f.bound));
+  };
+
+  abi::io_uring_params p{};
+  p.flags = abi::SETUP_CLAMP;
+  const int fd = sys::IoUringSetup(8, &p);
+  if (fd < 0) {
+    out.Set("stage", "setup");
+    out.Set("res", fd);
+    return out;
+  }
+  uring::RingMemory mem;
+  uring::GeometryFault baseFault;
+  const int base = uring::MapRingsSeparate(fd, p, &mem, nullptr, &baseFault);
+  Napi::Object baseline = Napi::Object::New(env);
+  faultInto(baseline, base, baseFault);
+  out.Set("baseline", baseline);
+  if (base < 0) {
+    sys::Close(fd);
+    out.Set("stage", "map");
+    out.Set("res", base);
+    return out;
+  }
+
+  abi::io_uring_params q = p;
+  struct Field {
+    const char* name;
+    uint32_t* at;
+  };
+  const Field fields[] = {
+      {"sq_entries", &q.sq_entries},           {"cq_entries", &q.cq_entries},
+      {"flags", &q.flags},                     {"sq_off.head", &q.sq_off.head},
+      {"sq_off.tail", &q.sq_off.tail},         {"sq_off.ring_mask", &q.sq_off.ring_mask},
+      {"sq_off.ring_entries", &q.sq_off.ring_entries}, {"sq_off.flags", &q.sq_off.flags},
+      {"sq_off.dropped", &q.sq_off.dropped},   {"sq_off.array", &q.sq_off.array},
+      {"cq_off.head", &q.cq_off.head},         {"cq_off.tail", &q.cq_off.tail},
+      {"cq_off.ring_mask", &q.cq_off.ring_mask}, {"cq_off.ring_entries", &q.cq_off.ring_entries},
+      {"cq_off.overflow", &q.cq_off.overflow}, {"cq_off.cqes", &q.cq_off.cqes},
+      {"cq_off.flags", &q.cq_off.flags},
+  };
+  // Copies of the mapped ring bytes, so that mapped words can be changed without touching the kernel's.
+  std::vector<uint8_t> sqCopy(static_cast<const uint8_t*>(mem.sqRing), static_cast<const uint8_t*>(mem.sqRing) + mem.sqRingSize);
+  std::vector<uint8_t> cqCopy(static_cast<const uint8_t*>(mem.cqRing), static_cast<const uint8_t*>(mem.cqRing) + mem.cqRingSize);
+  struct Word {
+    const char* name;
+    std::vector<uint8_t>* region;
+    uint32_t off;
+  };
+  const Word words[] = {
+      {"mapped.sq_ring_mask", &sqCopy, p.sq_off.ring_mask}, {"mapped.sq_ring_entries", &sqCopy, p.sq_off.ring_entries},
+      {"mapped.cq_ring_mask", &cqCopy, p.cq_off.ring_mask}, {"mapped.cq_ring_entries", &cqCopy, p.cq_off.ring_entries},
+      {"mapped.sq_tail", &sqCopy, p.sq_off.tail},           {"mapped.cq_tail", &cqCopy, p.cq_off.tail},
+  };
+  bool known = mutate.empty();
+  for (const Field& f : fields) {
+    if (mutate == f.name) *f.at = value, known = true;
+  }
+  for (const Word& w : words) {
+    if (mutate == w.name) memcpy(w.region->data() + w.off, &value, 4), known = true;
+  }
+  if (!known) {
+    uring::UnmapRings(&mem);
+    sys::Close(fd);
+    Napi::TypeError::New(env, std::string(fn) + ": unknown options.mutate '" + mutate + "'").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+
+  uring::GeometryFault fault;
+  int r;
+  if (mode == "check") {
+    r = uring::CheckRingGeometry(q, mem.sqRingSize, mem.cqRingSize, mem.sqesSize, &fault);
+    if (r == 0) r = uring::CheckMappedGeometry(q, sqCopy.data(), cqCopy.data(), &fault);
+    faultInto(out, r, fault);
+  } else {
+    uring::RingMemory m2;
+    r = uring::MapRingsSeparate(fd, q, &m2, nullptr, &fault);
+    faultInto(out, r, fault);
+    bool empty = m2.sqRing == nullptr && m2.cqRing == nullptr && m2.sqesMap == nullptr;
+    if (r == 0) uring::UnmapRings(&m2);
+    uring::RingMemory m3;
+    uring::GeometryFault fault3;
+    const bool single = (p.features & abi::FEAT_SINGLE_MMAP) != 0;
+    const int r3 = uring::MapRingsSingle(fd, q, single, &m3, nullptr, &fault3);
+    out.Set("singleRes", r3);
+    out.Set("singleField", fault3.field ? Napi::Value(Napi::String::New(env, fault3.field)) : env.Null());
+    empty = empty && m3.sqRing == nullptr && m3.cqRing == nullptr && m3.sqesMap == nullptr;
+    if (r3 == 0) uring::UnmapRings(&m3);
+    out.Set("memEmpty", empty);
+  }
+  out.Set("stage", "done");
+  uring::UnmapRings(&mem);
+  sys::Close(fd);
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abi", Napi::Function::New(env, Abi, "abi"));
   exports.Set("ringLadder", Napi::Function::New(env, RingLadder, "ringLadder"));
@@ -1227,6 +1361,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ringFaultScenario", Napi::Function::New(env, RingFaultScenario, "ringFaultScenario"));
   exports.Set("ringLedgerStats", Napi::Function::New(env, RingLedgerStats, "ringLedgerStats"));
   exports.Set("cancelAwaitScenario", Napi::Function::New(env, CancelAwaitScenario, "cancelAwaitScenario"));
+  exports.Set("geometryCheckScenario", Napi::Function::New(env, GeometryCheckScenario, "geometryCheckScenario"));
 #ifdef URING_PROBE_HAS_BENCH
   RegisterBench(env, exports);
 #else

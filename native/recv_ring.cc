@@ -248,7 +248,7 @@ int RecvRing::ReceivePackets(bool wait, RecvCallback cb, void* ctx, RecvStats* s
     }
     RecvPacket pkt;
     pkt.data = b->payload;
-    pkt.len = static_cast<uint32_t>(cqe.res);
+    pkt.len = cqe.res > bufferSize_ ? static_cast<uint32_t>(bufferSize_) : static_cast<uint32_t>(cqe.res);  // never past the buffer (issue 12 point 6)
     pkt.from = reinterpret_cast<const struct sockaddr*>(b->name);
     pkt.fromLen = b->msg.msg_namelen <= kNameSize ? b->msg.msg_namelen : 0;
     pkt.control = b->control;

@@ -1,5 +1,6 @@
 // Send ring (the seed's ioUringState), the shared setup ladder, ring mapping and bounded waits.
 #include "ring.h"
+#include "ring_geometry.h"
 #include "sq_wakeup.h"
 
 #include <errno.h>
@@ -100,27 +101,39 @@ static void AdoptMappings(const abi::io_uring_params& p, Regions r, RegionSizes 
 // ---------------------------------------------------------------------------
 // Mapping
 // ---------------------------------------------------------------------------
-int MapRingsSeparate(int ringFd, const abi::io_uring_params& p, RingMemory* mem, RingMapping* info) {
+int MapRingsSeparate(int ringFd, const abi::io_uring_params& p, RingMemory* mem, RingMapping* info,
+                     GeometryFault* fault) {
+  // The kernel's geometry is checked before any size or pointer is derived from it (entries
+  // bounded, so the 64-bit sizes below cannot overflow), and read back after mapping.
+  int r = CheckParamsShape(p, fault);
+  if (r < 0) return r;
   const size_t page = static_cast<size_t>(sys::PageSize());
-  const size_t sqRingSize = AlignUp(p.sq_off.array + static_cast<size_t>(p.sq_entries) * 4, page);
-  const size_t cqRingSize = AlignUp(p.cq_off.cqes + static_cast<size_t>(p.cq_entries) * sizeof(abi::io_uring_cqe), page);
-  const size_t sqesSize = AlignUp(static_cast<size_t>(p.sq_entries) * sizeof(abi::io_uring_sqe), page);
+  const RingBytes need = RingBytesFor(p);
+  const size_t sqRingSize = AlignUp(need.sqRing, page);
+  const size_t cqRingSize = AlignUp(need.cqRing, page);
+  const size_t sqesSize = AlignUp(need.sqes, page);
+  r = CheckRingGeometry(p, sqRingSize, cqRingSize, sqesSize, fault);
+  if (r < 0) return r;
   const int prot = PROT_READ | PROT_WRITE;
 
   void* sq = nullptr;
   void* cq = nullptr;
   void* sqes = nullptr;
-  int r = sys::Mmap(sqRingSize, prot, MAP_SHARED, ringFd, abi::OFF_SQ_RING, &sq);
+  r = sys::Mmap(sqRingSize, prot, MAP_SHARED, ringFd, abi::OFF_SQ_RING, &sq);
   if (r < 0) return r;
   r = sys::Mmap(cqRingSize, prot, MAP_SHARED, ringFd, abi::OFF_CQ_RING, &cq);
   if (r < 0) goto unmap_sq;
   r = sys::Mmap(sqesSize, prot, MAP_SHARED, ringFd, abi::OFF_SQES, &sqes);
   if (r < 0) goto unmap_cq;
+  r = CheckMappedGeometry(p, sq, cq, fault);
+  if (r < 0) goto unmap_sqes;
 
   AdoptMappings(p, {sq, cq, sqes}, {sqRingSize, cqRingSize, sqesSize}, false, mem, info);
   return 0;
 
   // One unwind path: undo the mappings made so far, in reverse order.
+unmap_sqes:
+  sys::Munmap(sqes, sqesSize);
 unmap_cq:
   sys::Munmap(cq, cqRingSize);
 unmap_sq:
@@ -128,23 +141,30 @@ unmap_sq:
   return r;
 }
 
-int MapRingsSingle(int ringFd, const abi::io_uring_params& p, bool useSingle, RingMemory* mem, RingMapping* info) {
+int MapRingsSingle(int ringFd, const abi::io_uring_params& p, bool useSingle, RingMemory* mem, RingMapping* info,
+                   GeometryFault* fault) {
+  // Checked before and after mapping, as in MapRingsSeparate.
+  int r = CheckParamsShape(p, fault);
+  if (r < 0) return r;
   const size_t page = static_cast<size_t>(sys::PageSize());
-  size_t sqRingSize = AlignUp(p.sq_off.array + static_cast<size_t>(p.sq_entries) * 4, page);
-  size_t cqRingSize = AlignUp(p.cq_off.cqes + static_cast<size_t>(p.cq_entries) * 16, page);
+  const RingBytes need = RingBytesFor(p);
+  size_t sqRingSize = AlignUp(need.sqRing, page);
+  size_t cqRingSize = AlignUp(need.cqRing, page);
   if (useSingle) {
     // FEAT_SINGLE_MMAP: one mapping of the larger size serves both rings.
     if (sqRingSize > cqRingSize) cqRingSize = sqRingSize; else sqRingSize = cqRingSize;
   }
   // The seed maps the SQE array unaligned (sq_entries * 64); mmap rounds it up to pages.
-  const size_t sqesSize = static_cast<size_t>(p.sq_entries) * sizeof(abi::io_uring_sqe);
+  const size_t sqesSize = need.sqes;
+  r = CheckRingGeometry(p, sqRingSize, cqRingSize, sqesSize, fault);
+  if (r < 0) return r;
   const int prot = PROT_READ | PROT_WRITE;
   const int flags = MAP_SHARED | MAP_POPULATE;
 
   void* sq = nullptr;
   void* cq = nullptr;
   void* sqes = nullptr;
-  int r = sys::Mmap(sqRingSize, prot, flags, ringFd, abi::OFF_SQ_RING, &sq);
+  r = sys::Mmap(sqRingSize, prot, flags, ringFd, abi::OFF_SQ_RING, &sq);
   if (r < 0) return r;
   if (useSingle) {
     cq = sq;
@@ -154,10 +174,14 @@ int MapRingsSingle(int ringFd, const abi::io_uring_params& p, bool useSingle, Ri
   }
   r = sys::Mmap(sqesSize, prot, flags, ringFd, abi::OFF_SQES, &sqes);
   if (r < 0) goto unmap_cq;
+  r = CheckMappedGeometry(p, sq, cq, fault);
+  if (r < 0) goto unmap_sqes;
 
   AdoptMappings(p, {sq, cq, sqes}, {sqRingSize, cqRingSize, sqesSize}, useSingle, mem, info);
   return 0;
 
+unmap_sqes:
+  sys::Munmap(sqes, sqesSize);
 unmap_cq:
   if (!useSingle) sys::Munmap(cq, cqRingSize);
 unmap_sq:
@@ -274,6 +298,13 @@ int RunSetupLadder(uint32_t entries, const SetupOptions& opts, MapStyle style, S
   const uint32_t* flagSets = opts.flagSets ? opts.flagSets : kSeedFlagSets;
   int flagSetCount = opts.flagSets ? opts.flagSetCount : 2;
   if (flagSetCount < 1 || flagSetCount > kMaxFlagSets) return -EINVAL;
+  // Layout flags are refused here, where the rings are built, whatever the caller filtered.
+  for (int i = 0; i < flagSetCount; i++) {
+    if (flagSets[i] & kUnsupportedLayoutFlags) {
+      if (rep) rep->res = -EINVAL;
+      return -EINVAL;
+    }
+  }
 
   uint32_t tries = entries;
   int flagSetIdx = 0;
@@ -298,9 +329,11 @@ int RunSetupLadder(uint32_t entries, const SetupOptions& opts, MapStyle style, S
       return fd;
     }
     RingMapping info;
+    GeometryFault fault;
     int r = style == MapStyle::Separate
-                ? MapRingsSeparate(fd, params, mem, &info)
-                : MapRingsSingle(fd, params, (params.features & abi::FEAT_SINGLE_MMAP) != 0, mem, &info);
+                ? MapRingsSeparate(fd, params, mem, &info, &fault)
+                : MapRingsSingle(fd, params, (params.features & abi::FEAT_SINGLE_MMAP) != 0, mem, &info, &fault);
+    if (r == kGeometryError && rep) rep->geometry = fault;
     Record(rep, AttemptStage::Mmap, tries, params.flags, r);
     if (r < 0) {
       sys::Close(fd);

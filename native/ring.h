@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "abi.h"
+#include "ring_geometry.h"
 
 // Every function returns >= 0 on success or -errno; nothing here throws or touches errno
 // (that lives in syscalls.h). Every wait on the kernel is bounded by the ring's wait timeout
@@ -83,6 +84,9 @@ struct SetupReport {
   abi::io_uring_params params{};  // of the accepted setup (flags = the accepted flag set)
   RingMapping mapping;
   MaxWorkersRecord maxWorkers;
+  // When the ladder ended in kGeometryError (-EPROTO): the field of the kernel's answer that broke
+  // a geometry rule (ring_geometry.h). field == nullptr otherwise.
+  GeometryFault geometry;
 };
 
 // ---------------------------------------------------------------------------
@@ -110,10 +114,15 @@ struct RingMemory {
 };
 
 // Map the three regions separately, as the seed's ioUringState.mapRings (page-aligned sizes).
-int MapRingsSeparate(int ringFd, const abi::io_uring_params& p, RingMemory* mem, RingMapping* info);
+// Both mapping functions check the kernel's geometry first (CheckParamsShape, CheckRingGeometry)
+// and read it back from the mapping after (CheckMappedGeometry): a kernel answer that breaks it
+// returns kGeometryError (-EPROTO) with `fault` (may be null) naming the field, nothing mapped.
+int MapRingsSeparate(int ringFd, const abi::io_uring_params& p, RingMemory* mem, RingMapping* info,
+                     GeometryFault* fault = nullptr);
 // Map as ioUringRecvState.mapRings: one region for SQ+CQ when FEAT_SINGLE_MMAP (or when
 // forceSingle), MAP_POPULATE. Unmaps what it mapped on failure.
-int MapRingsSingle(int ringFd, const abi::io_uring_params& p, bool useSingle, RingMemory* mem, RingMapping* info);
+int MapRingsSingle(int ringFd, const abi::io_uring_params& p, bool useSingle, RingMemory* mem, RingMapping* info,
+                   GeometryFault* fault = nullptr);
 void UnmapRings(RingMemory* mem);
 // IORING_SETUP_NO_MMAP: the rings live in memory the caller gave the kernel (cq_off.user_addr for
 // the SQ/CQ rings, sq_off.user_addr for the SQEs); point `mem` into it. Nothing to unmap later:
@@ -134,7 +143,11 @@ int EnterBounded(int ringFd, uint32_t features, uint32_t ringFlags, uint32_t toS
 // The seed's setup ladder (shared by both rings): io_uring_setup with each flag set in turn
 // (EINVAL -> next set while one is left; ENOMEM from setup or mapping -> halve entries down to
 // kMinEntries), every attempt recorded in `rep` (may be null). On success *fdOut, *paramsOut and
-// *mem are set and the caller owns the fd and mappings.
+// *mem are set and the caller owns the fd and mappings. A flag set with a layout flag the rings do
+// not handle (kUnsupportedLayoutFlags: SQE128, CQE32, CQE_MIXED, NO_MMAP, REGISTERED_FD_ONLY) is
+// refused before any setup: -EINVAL, no attempt recorded. A kernel answer whose geometry fails
+// the checks ends the ladder with kGeometryError (-EPROTO; rep->geometry names the field), the
+// ring fd closed.
 enum class MapStyle : uint8_t { Separate, SingleIfFeature };
 int RunSetupLadder(uint32_t entries, const SetupOptions& opts, MapStyle style, SetupReport* rep, int* fdOut,
                    abi::io_uring_params* paramsOut, RingMemory* mem);

@@ -311,7 +311,7 @@ const REASONS: Record<ReasonCode, ReasonInfo> = {
   ABI_MISMATCH: {
     title: 'the ring layout is not what the seed assumes',
     meaning: 'Struct sizes (SQE 64, CQE 16, params 120 bytes), offsets, CQE alignment or ring masks differ from what the seed\'s code assumes, or its two mapping strategies show different rings.',
-    when: 'cqe-alignment fails on a size, offset, alignment or mask; single-mmap fails when the separate and the single mapping disagree. Verdict: incompatible (exit 2).',
+    when: 'cqe-alignment fails on a size, offset, alignment or mask; single-mmap fails when the separate and the single mapping disagree; ring-setup fails when a ring\'s geometry (entries, masks, offsets, layout flags) fails the addon\'s check (EPROTO). Verdict: incompatible (exit 2).',
     kernel: [flag('SQE128', 'changes the SQE size; the seed never sets it'), flag('CQE32', 'changes the CQE size; the seed never sets it')],
     kernelNote: 'The base layout is io_uring\'s ABI since 5.1; a mismatch means a patched kernel or a bug, not an old release.',
   },
@@ -419,9 +419,10 @@ const PROBE_INFO: Readonly<Record<string, ProbeInfo>> = {
       `the entries halved on ENOMEM down to ${MIN_ENTRIES}; the send ring held while the receive ring is set up; the rings mapped and the receive pool queued.`,
     checks:
       'Records every attempt (entries, flags by name, result or errno, what the seed does next), the final entries, SQ/CQ sizes and feature bits. ' +
-      'Fails when a ring is refused, with the reason attributed from the errno and the environment (EPERM: sysctl, group or seccomp; ENOSYS; EACCES; EOPNOTSUPP; ENOMEM at the minimum); ' +
+      'Fails when a ring is refused, with the reason attributed from the errno and the environment (EPERM: sysctl, group or seccomp; ENOSYS; EACCES; EOPNOTSUPP; ENOMEM at the minimum; ' +
+      'EPROTO, ABI_MISMATCH: the kernel\'s entries, masks, offsets or layout flags failed the addon\'s ring-geometry check, before mapping or read back after); ' +
       'warns for each fallback the seed had to take (RING_SHRUNK, POOL_TRUNCATED, FLAGS_FALLBACK).',
-    reasons: [...REFUSALS, 'FLAGS_FALLBACK', 'RING_SHRUNK', 'POOL_TRUNCATED'],
+    reasons: [...REFUSALS, 'ABI_MISMATCH', 'FLAGS_FALLBACK', 'RING_SHRUNK', 'POOL_TRUNCATED'],
     kernel: [IO_URING, flag('CLAMP'), flag('COOP_TASKRUN'), SYSCTLS],
     fix: 'A failure means io_uring is refused to this process: follow the reason\'s fix (`uring-probe explain CODE`). Until it passes, the probes that need a ring are skipped (DEPENDENCY_FAILED).',
   },

@@ -50,6 +50,10 @@ export function setupRefusalReason(errno: string, ctx: RefusalContext, atMinimum
       return 'SANDBOX_BLOCKED';
     case 'ENOMEM':
       return atMinimum ? 'MEMLOCK_LIMIT' : 'RING_SHRUNK';
+    case 'EPROTO':
+      // The addon's ring-geometry check (native/ring_geometry.h): the kernel's answer to
+      // io_uring_setup (entries, masks, offsets, layout flags) broke a rule the rings rely on.
+      return 'ABI_MISMATCH';
     default:
       return 'UNKNOWN';
   }
@@ -131,7 +135,8 @@ export const REMEDIATION: Record<ReasonCode, string> = {
     'Datagrams sent through the io_uring send ring came back wrong (bytes, lengths, source address) or not at all. ' +
     'Do not roll out the io_uring data path on this kernel; report the kernel version and the facts above.',
   ABI_MISMATCH:
-    'The kernel\'s ring layout differs from what the seed assumes (struct sizes, offsets, alignment or masks). ' +
+    'The kernel\'s ring layout differs from what the seed assumes (struct sizes, offsets, alignment or masks), ' +
+    'or its answer to io_uring_setup broke the ring geometry (EPROTO: entry counts not powers of two or out of range, a ring_mask other than entries - 1, an offset outside the mapping, a layout flag such as SQE128/CQE32/NO_MMAP). ' +
     'Do not roll out the io_uring data path on this host; report the kernel version and the facts above.',
   SEED_LAYOUT:
     'The seed\'s Go ioCqringOffsets declares Resv [2]uint32 where the kernel has flags, resv1 and a 64-bit user_addr, so its ioUringParams is 112 bytes while io_uring_setup copies 120 in and out, writing 8 bytes past the seed\'s variable on every setup. ' +

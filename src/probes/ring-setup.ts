@@ -161,7 +161,10 @@ export const ringSetupProbe: ProbeSpec = {
         const memlock = memlockNote(ctx.results.get('memlock'));
         return probeResult(spec, {
           status: 'fail',
-          summary: `io_uring refused: the ${kind} ring's setup failed with ${errno} (${reason})${reason === 'MEMLOCK_LIMIT' && memlock ? `: ${memlock}` : ''}`,
+          summary:
+            reason === 'ABI_MISMATCH'
+              ? `the ${kind} ring's geometry as the kernel reported it (entries, masks, offsets or layout flags) failed the addon's check (${errno}, ABI_MISMATCH); the ring was unmapped and closed`
+              : `io_uring refused: the ${kind} ring's setup failed with ${errno} (${reason})${reason === 'MEMLOCK_LIMIT' && memlock ? `: ${memlock}` : ''}`,
           reason,
           errno,
           facts,
