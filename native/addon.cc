@@ -287,6 +287,15 @@ Napi::Value BuildRingLadder(Napi::Env env, const probe::RingLadderOutput& out) {
   o.Set("attempts", attempts);
   o.Set("params", NullOr(env, rep.ok, [&]() -> Napi::Value { return ParamsObject(env, rep.params); }));
   o.Set("mapping", NullOr(env, rep.ok, [&]() -> Napi::Value { return MappingObject(env, rep.mapping); }));
+  // The kernel's answer that failed the geometry check (ring_geometry.h), or null.
+  o.Set("geometry", NullOr(env, rep.geometry.field != nullptr, [&]() -> Napi::Value {
+          Napi::Object g = Napi::Object::New(env);
+          g.Set("field", rep.geometry.field);
+          g.Set("rule", rep.geometry.rule ? rep.geometry.rule : "");
+          g.Set("value", static_cast<double>(rep.geometry.value));
+          g.Set("bound", static_cast<double>(rep.geometry.bound));
+          return g;
+        }));
   o.Set("maxWorkers", NullOr(env, rep.maxWorkers.attempted, [&]() -> Napi::Value {
           Napi::Object mw = Napi::Object::New(env);
           mw.Set("res", rep.maxWorkers.res);

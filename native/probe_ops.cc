@@ -437,6 +437,8 @@ void MultishotRecvmsg(int timeoutMs, MultishotOutput* out) {
     const uint8_t* b = bufMem + bid * kBufSize;
     const abi::io_uring_recvmsg_out* o = reinterpret_cast<const abi::io_uring_recvmsg_out*>(b);
     const size_t payloadOff = sizeof(*o) + hdr->msg_namelen + hdr->msg_controllen;
+    // A length past the buffer is the kernel breaking the layout: never read beyond kBufSize.
+    if (static_cast<size_t>(cqe.res) > kBufSize) return;
     if (payloadOff + o->payloadlen > static_cast<size_t>(cqe.res)) return;
     const uint8_t* payload = b + payloadOff;
     for (int i = 0; i < kPackets; i++) {

@@ -82,6 +82,8 @@ export interface RingLadderResult {
   attempts: NativeAttempt[];
   params: RingParams | null;
   mapping: RingMapping | null;
+  /** the kernel's answer that failed the addon's geometry check (EPROTO, ABI_MISMATCH), else null */
+  geometry?: { field: string; rule: string; value: number; bound: number } | null;
   /** IOWQ_MAX_WORKERS: res 0 or -errno; `previous` = the limits the kernel had before (it writes them back) */
   maxWorkers: { res: number; requested: [number, number]; previous: [number, number] | null } | null;
   /** holdSendRing: the send ring held during the receive ladder */
@@ -166,6 +168,14 @@ export interface MultishotResult {
   moreFlag: boolean;        // IORING_CQE_F_MORE seen on a completion
   bufferFlag: boolean;      // IORING_CQE_F_BUFFER seen
   payloadOk: boolean;       // payload found intact inside the io_uring_recvmsg_out layout
+  /** the multishot request ended (a CQE without F_MORE was reaped), with `finalRes` */
+  terminated?: boolean;
+  finalRes?: number;
+  /** the ASYNC_CANCEL that ended the request, awaited before the buffers went (native CancelReport) */
+  cancel?: {
+    targets: number; cancelsSubmitted: number; cancelsFailed: number; cancelCqes: number;
+    awaited: number; outstanding: number; freed: boolean; leaked: boolean; elapsedMs: number;
+  };
 }
 
 export interface SetupFlagResult {

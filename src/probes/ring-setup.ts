@@ -163,7 +163,7 @@ export const ringSetupProbe: ProbeSpec = {
           status: 'fail',
           summary:
             reason === 'ABI_MISMATCH'
-              ? `the ${kind} ring's geometry as the kernel reported it (entries, masks, offsets or layout flags) failed the addon's check (${errno}, ABI_MISMATCH); the ring was unmapped and closed`
+              ? `the ${kind} ring's geometry as the kernel reported it (entries, masks, offsets or layout flags) failed the addon's check (${errno}, ABI_MISMATCH${r.geometry ? `: ${r.geometry.field} = ${r.geometry.value}, rule ${r.geometry.rule}, bound ${r.geometry.bound}` : ''}); the ring was unmapped and closed`
               : `io_uring refused: the ${kind} ring's setup failed with ${errno} (${reason})${reason === 'MEMLOCK_LIMIT' && memlock ? `: ${memlock}` : ''}`,
           reason,
           errno,
