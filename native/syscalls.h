@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstddef>
@@ -140,6 +142,47 @@ inline int RecvMsg(int fd, struct msghdr* msg, int flags) {
     if (r >= 0) return static_cast<int>(r);
     if (errno != EINTR) return NegErrno();
   }
+}
+
+// sendmmsg (EINTR retried): datagrams sent (>= 0) or -errno.
+inline int SendMmsg(int fd, struct mmsghdr* vec, unsigned int vlen, int flags) {
+  breadcrumb::Note(SYS_sendmmsg);
+  for (;;) {
+    int r = sendmmsg(fd, vec, vlen, flags);
+    if (r >= 0) return r;
+    if (errno != EINTR) return NegErrno();
+  }
+}
+
+// recvmmsg without a timeout (EINTR retried): datagrams received (>= 0) or -errno.
+inline int RecvMmsg(int fd, struct mmsghdr* vec, unsigned int vlen, int flags) {
+  breadcrumb::Note(SYS_recvmmsg);
+  for (;;) {
+    int r = recvmmsg(fd, vec, vlen, flags, nullptr);
+    if (r >= 0) return r;
+    if (errno != EINTR) return NegErrno();
+  }
+}
+
+// nanosleep for `ms` milliseconds; EINTR sleeps on for the time that was left.
+inline int SleepMs(uint32_t ms) {
+  breadcrumb::Note(SYS_nanosleep);
+  struct timespec d = {static_cast<time_t>(ms / 1000), static_cast<long>(ms % 1000) * 1000000L};
+  for (;;) {
+    if (nanosleep(&d, &d) == 0) return 0;
+    if (errno != EINTR) return NegErrno();
+  }
+}
+
+// sched_setaffinity / sched_getaffinity of the calling thread (pid 0).
+inline int SchedSetAffinity(const cpu_set_t* set) {
+  breadcrumb::Note(SYS_sched_setaffinity);
+  return sched_setaffinity(0, sizeof *set, set) < 0 ? NegErrno() : 0;
+}
+
+inline int SchedGetAffinity(cpu_set_t* set) {
+  breadcrumb::Note(SYS_sched_getaffinity);
+  return sched_getaffinity(0, sizeof *set, set) < 0 ? NegErrno() : 0;
 }
 
 // poll with EINTR surfaced to the caller (it recomputes the remaining time).

@@ -12,6 +12,8 @@
 #include "bench/net.h"
 #include "native_thread.h"
 #include "ring.h"
+#include "ring_access.h"
+#include "syscalls.h"
 
 namespace bench {
 
@@ -61,9 +63,12 @@ struct Run {
   uint64_t t0 = 0, txEnd = 0, rxLast = 0;
   // receiver-owned counters (read after join)
   uint64_t received = 0, corrupt = 0, bytes = 0;
-  int txRes = 0, rxRes = 0;
-  const char* txStage = nullptr;
+  int rxRes = 0;  // receiver-owned
   const char* rxStage = nullptr;
+  // The sender's failure: set by the sender thread and by the coordinator (thread start, inject)
+  // while the sender may run, so the first one wins through a compare-exchange; read after join.
+  std::atomic<int> txRes{0};
+  std::atomic<const char*> txStage{nullptr};
   const char* skipped = nullptr;
 
   void Count(const uint8_t* p, size_t len) {
@@ -86,8 +91,11 @@ struct Run {
     if (!rxRes) rxRes = res, rxStage = stage;
   }
   void FailTx(const char* stage, int res) {
-    if (!txRes) txRes = res, txStage = stage;
+    int none = 0;
+    if (res != 0 && txRes.compare_exchange_strong(none, res, std::memory_order_acq_rel))
+      txStage.store(stage, std::memory_order_release);
   }
+  bool TxFailed() const { return txRes.load(std::memory_order_acquire) != 0; }
 };
 
 uint32_t GsoSegments(uint32_t size) { return std::min<uint32_t>(64, 65000 / size); }
@@ -186,14 +194,14 @@ void SenderThread(Run* runp, int cpu) {
 
   uint64_t seq = 0, errors = 0;
   int firstErr = 0;
-  if (!run.txRes && AwaitGo(run)) {
+  if (!run.TxFailed() && AwaitGo(run)) {
     const uint64_t c0 = net::ThreadCpuNs();
     while (!run.stop.load(std::memory_order_relaxed)) {
       for (uint32_t i = 0; i < per; i++) Stamp(sb.At(i, size), size, seq + i);
       switch (cfg.mode) {
         case Mode::Syscall:
         case Mode::Gso: {
-          long n = net::SendMsg(run.txFd, &sb.msgs[0], 0);
+          long n = sys::SendMsg(run.txFd, &sb.msgs[0], 0);
           if (n < 0) {
             errors++, firstErr = firstErr ? firstErr : static_cast<int>(n);
           } else {
@@ -202,7 +210,7 @@ void SenderThread(Run* runp, int cpu) {
           break;
         }
         case Mode::Mmsg: {
-          int n = net::SendMmsg(run.txFd, sb.mmsgs.data(), per, 0);
+          int n = sys::SendMmsg(run.txFd, sb.mmsgs.data(), per, 0);
           if (n < 0) {
             errors++, firstErr = firstErr ? firstErr : n;
           } else {
@@ -273,7 +281,7 @@ void ReceiveSockets(Run& run) {
   bool gro = false;
   if (gso) gro = net::SetInt(run.rxFd, net::kSolUdp, net::kUdpGro, 1) == 0;
   SignalReady(run, 1);
-  if (cfg.stallMs) net::SleepMs(cfg.stallMs);
+  if (cfg.stallMs) sys::SleepMs(cfg.stallMs);
   uint64_t idle = net::MonoNs();
   const uint64_t c0 = net::ThreadCpuNs();
   for (;;) {
@@ -291,9 +299,9 @@ void ReceiveSockets(Run& run) {
     }
     int n;
     if (vec) {
-      n = net::RecvMmsg(run.rxFd, mm.data(), vlen, MSG_WAITFORONE);
+      n = sys::RecvMmsg(run.rxFd, mm.data(), vlen, MSG_WAITFORONE);
     } else {
-      long r = net::RecvMsg(run.rxFd, &mm[0].msg_hdr, 0);
+      long r = sys::RecvMsg(run.rxFd, &mm[0].msg_hdr, 0);
       n = r < 0 ? static_cast<int>(r) : 1;
       mm[0].msg_len = r < 0 ? 0 : static_cast<unsigned>(r);
     }
@@ -362,7 +370,7 @@ void ReceiveSeedPool(Run& run) {
   ring.setWaitTimeoutMs(kPollMs);
   run.out->recvRingFlags = ring.params().flags;
   SignalReady(run, 1);
-  if (cfg.stallMs) net::SleepMs(cfg.stallMs);
+  if (cfg.stallMs) sys::SleepMs(cfg.stallMs);
   uint64_t idle = net::MonoNs();
   const uint64_t c0 = net::ThreadCpuNs();
   r = ring.FillRecvQueue();
@@ -383,33 +391,43 @@ void ReceiveSeedPool(Run& run) {
 
 // multishot: one RECVMSG SQE with RECV_MULTISHOT + BUFFER_SELECT over a provided buffer ring
 // (IORING_REGISTER_PBUF_RING, 5.19+; multishot RECVMSG 6.0+). Own small ring: the seed has
-// no multishot path, so only the mapping and the bounded wait come from ring.h.
+// no multishot path, so only the mapping comes from ring.h; SQEs, CQEs, waits and the buffer
+// ring go through the ring-access layer (ring_access.h).
 struct MultishotRing {
-  int fd = -1;
-  abi::io_uring_params p{};
-  uring::RingMemory mem{};
+  uring::Ring ring;
   void* pbuf = nullptr;
   size_t pbufLen = 0;
   ~MultishotRing() {
-    uring::UnmapRings(&mem);
-    if (pbuf) ::munmap(pbuf, pbufLen);
-    net::Close(fd);
+    uring::UnmapRings(&ring.mem);
+    if (pbuf) sys::Munmap(pbuf, pbufLen);
+    net::Close(ring.fd);
   }
 };
 
+constexpr uint64_t kMultishotUserData = 1;
+constexpr uint64_t kMultishotCancelUserData = 2;
+
+// Bounded wait on the multishot ring: at most kPollMs, and never past `deadlineMs` (0: none).
+int WaitOne(uring::Ring& ring, int64_t deadlineMs = 0) {
+  int64_t d = uring::MonotonicMs() + kPollMs;
+  if (deadlineMs && deadlineMs < d) d = deadlineMs;
+  return uring::SubmitAndWait(ring, 1, d);
+}
+
 void ReceiveMultishot(Run& run) {
   const ThroughputConfig& cfg = *run.cfg;
-  MultishotRing ring;
+  MultishotRing owner;
+  uring::Ring& ring = owner.ring;
   uint32_t sets[2];
   SeedFlagSets(cfg.extraRingFlags, sets);
   int r = -EINVAL;
+  abi::io_uring_params p{};
   for (uint32_t flags : sets) {
-    ring.p = abi::io_uring_params{};
-    ring.p.flags = flags | abi::SETUP_CQSIZE;
-    ring.p.cq_entries = 4096;  // room for many completions of one multishot SQE between reaps
-    long fd = net::IoUringSetup(64, &ring.p);
-    r = static_cast<int>(fd);
-    if (fd >= 0 || fd != -EINVAL) break;
+    p = abi::io_uring_params{};
+    p.flags = flags | abi::SETUP_CQSIZE;
+    p.cq_entries = 4096;  // room for many completions of one multishot SQE between reaps
+    r = sys::IoUringSetup(64, &p);
+    if (r >= 0 || r != -EINVAL) break;
   }
   if (r < 0) {
     run.FailRx("recv-ring", r);
@@ -417,89 +435,74 @@ void ReceiveMultishot(Run& run) {
     return;
   }
   ring.fd = r;
-  run.out->recvRingFlags = ring.p.flags;
+  run.out->recvRingFlags = p.flags;
+  uring::RingMemory mem;
   uring::RingMapping info;
-  r = uring::MapRingsSingle(ring.fd, ring.p, (ring.p.features & abi::FEAT_SINGLE_MMAP) != 0, &ring.mem, &info);
+  r = uring::MapRingsSingle(ring.fd, p, (p.features & abi::FEAT_SINGLE_MMAP) != 0, &mem, &info);
   if (r < 0) {
     run.FailRx("recv-ring", r);
     SignalReady(run, -1);
     return;
   }
+  uring::RingAttach(&ring, ring.fd, p, mem);
   // provided buffers: a power of two, at least 256, 8 per pooled receive of the seed's depth
   uint32_t nbuf = 256;
   while (nbuf < cfg.depth * 8 && nbuf < 32768) nbuf <<= 1;
   const size_t bsz = sizeof(abi::io_uring_recvmsg_out) + sizeof(sockaddr_in) + std::max<size_t>(2048, cfg.size + 1);
   std::vector<uint8_t> pool(nbuf * bsz);
-  ring.pbufLen = nbuf * sizeof(abi::io_uring_buf);
-  ring.pbuf = ::mmap(nullptr, ring.pbufLen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (ring.pbuf == MAP_FAILED) {
-    ring.pbuf = nullptr;
-    run.FailRx("pbuf-ring", -ENOMEM);
+  const size_t pbufLen = nbuf * sizeof(abi::io_uring_buf);
+  r = sys::Mmap(pbufLen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, &owner.pbuf);
+  if (r < 0) {
+    run.FailRx("pbuf-ring", r);
     SignalReady(run, -1);
     return;
   }
-  abi::io_uring_buf* bufs = static_cast<abi::io_uring_buf*>(ring.pbuf);
+  owner.pbufLen = pbufLen;
+  abi::io_uring_buf* bufs = static_cast<abi::io_uring_buf*>(owner.pbuf);
   abi::io_uring_buf_reg reg{};
   reg.ring_addr = reinterpret_cast<uint64_t>(bufs);
   reg.ring_entries = nbuf;
   reg.bgid = kMultishotBgid;
-  r = net::IoUringRegister(ring.fd, abi::REGISTER_PBUF_RING, &reg, 1);
+  r = sys::IoUringRegister(ring.fd, abi::REGISTER_PBUF_RING, &reg, 1);
   if (r < 0) {
     run.skipped = "provided buffer rings (IORING_REGISTER_PBUF_RING, 5.19+) are not available";
     run.FailRx("pbuf-ring", r);
     SignalReady(run, -1);
     return;
   }
-  // The buffer ring's tail is the `resv` field of its first entry; the kernel reads it with an
-  // acquire load, so each publish is a release store after the entries are written.
-  uint16_t* bufTail = &bufs[0].resv;
-  uint16_t tail = 0;
-  const uint32_t bmask = nbuf - 1;
-  for (uint32_t i = 0; i < nbuf; i++, tail++) {
-    abi::io_uring_buf& b = bufs[tail & bmask];
-    b.addr = reinterpret_cast<uint64_t>(pool.data() + i * bsz);
-    b.len = static_cast<uint32_t>(bsz);
-    b.bid = static_cast<uint16_t>(i);
-  }
-  __atomic_store_n(bufTail, tail, __ATOMIC_RELEASE);
+  uring::BufRing br;
+  uring::BufRingInit(&br, bufs, static_cast<uint16_t>(nbuf));
+  for (uint32_t i = 0; i < nbuf; i++)
+    uring::BufRingAdd(&br, pool.data() + i * bsz, static_cast<uint32_t>(bsz), static_cast<uint16_t>(i),
+                      static_cast<uint16_t>(i));
+  uring::BufRingAdvance(&br, static_cast<uint16_t>(nbuf));
   msghdr tmpl{};
   tmpl.msg_namelen = sizeof(sockaddr_in);
-  uring::RingMemory& m = ring.mem;
   bool armed = false;
   SignalReady(run, 1);
-  if (cfg.stallMs) net::SleepMs(cfg.stallMs);
+  if (cfg.stallMs) sys::SleepMs(cfg.stallMs);
   uint64_t idle = net::MonoNs();
   const uint64_t c0 = net::ThreadCpuNs();
   uint64_t completionsSeen = 0;
   for (;;) {
-    uint32_t submit = 0;
     if (!armed) {
-      uint32_t sqTail = *m.sqTail;
-      uint32_t idx = sqTail & *m.sqRingMask;
-      abi::io_uring_sqe* s = &m.sqes[idx];
-      std::memset(s, 0, sizeof *s);
-      s->opcode = abi::OP_RECVMSG;
-      s->fd = run.rxFd;
-      s->addr = reinterpret_cast<uint64_t>(&tmpl);
-      s->ioprio = abi::RECV_MULTISHOT;
-      s->flags = abi::IOSQE_BUFFER_SELECT;
-      s->buf_index = kMultishotBgid;  // buf_group shares this field
-      s->user_data = 1;
-      if (m.sqArray) m.sqArray[idx] = idx;  // absent with SETUP_NO_SQARRAY (ringFlags)
-      __atomic_store_n(m.sqTail, sqTail + 1, __ATOMIC_RELEASE);  // publish the SQE to the kernel
+      abi::io_uring_sqe* s = uring::GetSqe(ring);
+      if (!s) {  // cannot happen (one SQE at a time in a 64-entry SQ): a result, not a spin
+        run.FailRx("receive", -EBUSY);
+        break;
+      }
+      uring::PrepRecvmsgMultishot(s, run.rxFd, &tmpl, kMultishotBgid, kMultishotUserData);
+      uring::Publish(ring);
       armed = true;
-      submit = 1;
     }
-    r = uring::EnterBounded(ring.fd, ring.p.features, ring.p.flags, submit, 1, kPollMs, false, m.sqFlags);
+    r = WaitOne(ring);
     if (r < 0 && r != -ETIME && r != -ETIMEDOUT && r != -EINTR) {
       run.FailRx("receive", r);
       break;
     }
-    uint32_t head = *m.cqHead;
-    const uint32_t ctail = __atomic_load_n(m.cqTail, __ATOMIC_ACQUIRE);  // CQEs before tail are written
-    if (head != ctail) idle = run.rxLast = net::MonoNs();
-    for (; head != ctail; head++) {
-      const abi::io_uring_cqe& c = m.cqes[head & *m.cqRingMask];
+    if (uring::CqReady(ring)) idle = run.rxLast = net::MonoNs();
+    uint16_t returned = 0;
+    uring::ForEachCqe(ring, [&](const abi::io_uring_cqe& c) {
       completionsSeen++;
       if (!(c.flags & abi::CQE_F_MORE)) armed = false;  // the kernel ended the multishot: re-arm
       if (!(c.flags & abi::CQE_F_BUFFER)) {
@@ -507,7 +510,7 @@ void ReceiveMultishot(Run& run) {
           if (c.res == -EINVAL && completionsSeen == 1) run.skipped = "multishot RECVMSG (6.0+) is not available";
           run.FailRx("receive", c.res);
         }
-        continue;
+        return true;
       }
       const uint16_t bid = static_cast<uint16_t>(c.flags >> abi::CQE_BUFFER_SHIFT);
       uint8_t* b = pool.data() + static_cast<size_t>(bid) * bsz;
@@ -522,14 +525,10 @@ void ReceiveMultishot(Run& run) {
           run.Count(b + hdr, o.payloadlen);
         }
       }
-      abi::io_uring_buf& nb = bufs[tail & bmask];  // hand the buffer back
-      nb.addr = reinterpret_cast<uint64_t>(b);
-      nb.len = static_cast<uint32_t>(bsz);
-      nb.bid = bid;
-      tail++;
-    }
-    __atomic_store_n(bufTail, tail, __ATOMIC_RELEASE);
-    __atomic_store_n(m.cqHead, head, __ATOMIC_RELEASE);  // the kernel may reuse the reaped CQEs
+      uring::BufRingAdd(&br, b, static_cast<uint32_t>(bsz), bid, returned++);  // hand the buffer back
+      return true;
+    });
+    uring::BufRingAdvance(&br, returned);
     if (run.rxRes || run.ShouldStop(idle)) break;
   }
   run.out->receiverCpuUs = (net::ThreadCpuNs() - c0) / 1000;
@@ -539,29 +538,19 @@ void ReceiveMultishot(Run& run) {
   // CQE before `pool` is freed; if it never comes, leak the pool rather than free memory the
   // kernel may still write.
   if (armed) {
-    const uint32_t sqTail = *m.sqTail;
-    const uint32_t idx = sqTail & *m.sqRingMask;
-    abi::io_uring_sqe* s = &m.sqes[idx];
-    std::memset(s, 0, sizeof *s);
-    s->opcode = abi::OP_ASYNC_CANCEL;
-    s->fd = -1;
-    s->addr = 1;  // the multishot's user_data
-    s->user_data = 2;
-    if (m.sqArray) m.sqArray[idx] = idx;
-    __atomic_store_n(m.sqTail, sqTail + 1, __ATOMIC_RELEASE);
-    uint32_t submit = 1;
-    const uint64_t deadline = net::MonoNs() + kDrainMaxNs;
-    while (armed && net::MonoNs() < deadline) {
-      r = uring::EnterBounded(ring.fd, ring.p.features, ring.p.flags, submit, 1, kPollMs, false, m.sqFlags);
-      if (r < 0 && r != -ETIME && r != -EINTR) break;
-      submit = 0;
-      uint32_t head = *m.cqHead;
-      const uint32_t ctail = __atomic_load_n(m.cqTail, __ATOMIC_ACQUIRE);
-      for (; head != ctail; head++) {
-        const abi::io_uring_cqe& c = m.cqes[head & *m.cqRingMask];
-        if (c.user_data == 1 && !(c.flags & abi::CQE_F_MORE)) armed = false;
+    abi::io_uring_sqe* s = uring::GetSqe(ring);
+    if (s) {
+      uring::PrepCancel(s, kMultishotUserData, kMultishotCancelUserData);
+      uring::Publish(ring);
+      const int64_t deadline = uring::MonotonicMs() + static_cast<int64_t>(kDrainMaxNs / 1000000ull);
+      while (armed && uring::MonotonicMs() < deadline) {
+        r = WaitOne(ring, deadline);
+        if (r < 0 && r != -ETIME && r != -EINTR) break;
+        uring::ForEachCqe(ring, [&](const abi::io_uring_cqe& c) {
+          if (c.user_data == kMultishotUserData && !(c.flags & abi::CQE_F_MORE)) armed = false;
+          return true;
+        });
       }
-      __atomic_store_n(m.cqHead, head, __ATOMIC_RELEASE);
     }
     if (armed) (void)new std::vector<uint8_t>(std::move(pool));  // deliberately leaked, see above
   }
@@ -613,7 +602,7 @@ int InjectGarbage(const Run& run, uint32_t count) {
     m.msg_namelen = sizeof dst;
     m.msg_iov = &iov;
     m.msg_iovlen = 1;
-    long r = net::SendMsg(fd, &m, 0);
+    long r = sys::SendMsg(fd, &m, 0);
     if (r < 0) res = static_cast<int>(r);
   }
   net::Close(fd);
@@ -702,7 +691,7 @@ void RunThroughput(const ThroughputConfig& cfgIn, ThroughputResult* out) {
   }
   // the receiver's ring and socket options are in place before anything is sent (bounded wait)
   const uint64_t readyDeadline = net::MonoNs() + 5000ull * 1000000ull;
-  while (run.ready.load(std::memory_order_acquire) == 0 && net::MonoNs() < readyDeadline) net::SleepMs(1);
+  while (run.ready.load(std::memory_order_acquire) == 0 && net::MonoNs() < readyDeadline) sys::SleepMs(1);
   native::NativeThread tx;
   const int txStart = tx.Start([&run, cpuTx] { SenderThread(&run, cpuTx); });
   if (txStart < 0) {
@@ -717,7 +706,7 @@ void RunThroughput(const ThroughputConfig& cfgIn, ThroughputResult* out) {
     }
     run.t0 = net::MonoNs();
     run.go.store(1, std::memory_order_release);
-    net::SleepMs(cfg.durationMs);
+    sys::SleepMs(cfg.durationMs);
   }
   run.stop.store(1, std::memory_order_release);
   tx.Join();
@@ -746,8 +735,8 @@ void RunThroughput(const ThroughputConfig& cfgIn, ThroughputResult* out) {
   }
   if (run.rxRes) {
     fail(run.rxStage, run.rxRes);
-  } else if (run.txRes) {
-    fail(run.txStage, run.txRes);
+  } else if (run.TxFailed()) {
+    fail(run.txStage.load(std::memory_order_acquire), run.txRes.load(std::memory_order_acquire));
   }
 }
 
@@ -793,7 +782,7 @@ struct PingSide {
   }
   int Send(uint64_t seq) {
     Stamp(buf.data(), size, seq);
-    if (mode == PingPongMode::Syscall) return static_cast<int>(net::SendMsg(fd, &msg, 0));
+    if (mode == PingPongMode::Syscall) return static_cast<int>(sys::SendMsg(fd, &msg, 0));
     return send.Sendmsg(fd, &msg, 0, size);
   }
   static void OnPacket(void* ctx, const uring::RecvPacket& p) {
@@ -809,7 +798,7 @@ struct PingSide {
       msghdr m{};
       m.msg_iov = &riov;
       m.msg_iovlen = 1;
-      long n = net::RecvMsg(fd, &m, 0);
+      long n = sys::RecvMsg(fd, &m, 0);
       if (n == -EAGAIN || n == -EWOULDBLOCK) return 0;
       if (n < 0) return static_cast<int>(n);
       return Intact(b.data(), static_cast<size_t>(n), size) ? 1 : -1;
@@ -846,7 +835,9 @@ void RunPingPong(const PingPongConfig& cfgIn, PingPongResult* out) {
   int cpuA = -1, cpuB = -1;
   if (cfg.pin) net::PickCpus(&cpuA, &cpuB);
   std::atomic<int> stop{0}, serverReady{0};
-  int serverRes = 0;
+  // Written by the server thread; read by this one while it may still run (a server that never
+  // became ready), so atomic.
+  std::atomic<int> serverRes{0};
   std::vector<uint32_t> rttNs;
   rttNs.reserve(cfg.maxRounds);
 
@@ -859,9 +850,10 @@ void RunPingPong(const PingPongConfig& cfgIn, PingPongResult* out) {
     s.peer = addrA;
     s.size = cfg.size;
     s.extraFlags = cfg.extraRingFlags;
-    serverRes = s.Init();
-    serverReady.store(serverRes < 0 ? -1 : 1, std::memory_order_release);
-    if (serverRes < 0) return;
+    const int init = s.Init();
+    serverRes.store(init, std::memory_order_relaxed);
+    serverReady.store(init < 0 ? -1 : 1, std::memory_order_release);
+    if (init < 0) return;
     while (!stop.load(std::memory_order_acquire)) {
       int got = s.Receive();
       if (got == 1) {
@@ -870,11 +862,11 @@ void RunPingPong(const PingPongConfig& cfgIn, PingPongResult* out) {
         if (cfg.mode == PingPongMode::Seed) seq = 0;  // the ring path copies nothing back: echo a fresh stamp
         int w = s.Send(seq);
         if (w < 0) {
-          serverRes = w;
+          serverRes.store(w, std::memory_order_relaxed);
           return;
         }
       } else if (got < -1) {
-        serverRes = got;
+        serverRes.store(got, std::memory_order_relaxed);
         return;
       }
     }
@@ -889,7 +881,7 @@ void RunPingPong(const PingPongConfig& cfgIn, PingPongResult* out) {
   }
 
   const uint64_t readyDeadline = net::MonoNs() + 5000ull * 1000000ull;
-  while (serverReady.load(std::memory_order_acquire) == 0 && net::MonoNs() < readyDeadline) net::SleepMs(1);
+  while (serverReady.load(std::memory_order_acquire) == 0 && net::MonoNs() < readyDeadline) sys::SleepMs(1);
   if (serverReady.load() == 1) {
     // the client runs on its own thread too: pinning must not stick to the caller's thread
     native::NativeThread client;
@@ -901,9 +893,9 @@ void RunPingPong(const PingPongConfig& cfgIn, PingPongResult* out) {
     c.peer = addrB;
     c.size = cfg.size;
     c.extraFlags = cfg.extraRingFlags;
-    r = c.Init();
-    if (r < 0) {
-      out->res = r;
+    const int init = c.Init();
+    if (init < 0) {
+      out->res = init;
       out->stage = "client-ring";
     } else {
       const uint64_t end = net::MonoNs() + static_cast<uint64_t>(cfg.durationMs) * 1000000ull;
@@ -936,15 +928,17 @@ void RunPingPong(const PingPongConfig& cfgIn, PingPongResult* out) {
     }
     client.Join();
   } else {
-    out->res = serverRes < 0 ? serverRes : -ETIMEDOUT;
+    const int sr = serverRes.load(std::memory_order_relaxed);
+    out->res = sr < 0 ? sr : -ETIMEDOUT;
     out->stage = "server-ring";
   }
   stop.store(1, std::memory_order_release);
   server.Join();
   net::Close(a);
   net::Close(b);
-  if (!out->res && serverRes < 0) {
-    out->res = serverRes;
+  const int serverFinal = serverRes.load(std::memory_order_relaxed);  // after Join
+  if (!out->res && serverFinal < 0) {
+    out->res = serverFinal;
     out->stage = "server";
   }
   out->rounds = rttNs.size();
