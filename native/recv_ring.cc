@@ -6,6 +6,7 @@
 #include <new>
 
 #include "ring.h"
+#include "ring_access.h"
 #include "syscalls.h"
 
 namespace uring {
@@ -30,7 +31,7 @@ RecvRing::RecvRing() = default;
 RecvRing::~RecvRing() { Close(); }
 
 int RecvRing::Setup(int sockFd, const SetupOptions& opts, SetupReport* report) {
-  if (fd_ >= 0) return -EBUSY;
+  if (ring_.fd >= 0) return -EBUSY;
   int poolSize = opts.poolSize;
   if (poolSize < 1) poolSize = kDefaultRecvPoolSize;
   if (poolSize > kMaxRecvPoolSize) poolSize = kMaxRecvPoolSize;
@@ -40,11 +41,14 @@ int RecvRing::Setup(int sockFd, const SetupOptions& opts, SetupReport* report) {
   if (entries < static_cast<uint32_t>(poolSize)) entries = static_cast<uint32_t>(poolSize);
   if (entries < kMinEntries) entries = kMinEntries;
   waitTimeoutMs_ = opts.waitTimeoutMs;
-  forcePoll_ = opts.forcePollWait;
   sockFd_ = sockFd;
 
-  int r = RunSetupLadder(entries, opts, MapStyle::SingleIfFeature, report, &fd_, &params_, &mem_);
+  int fd = -1;
+  abi::io_uring_params params{};
+  RingMemory mem;
+  int r = RunSetupLadder(entries, opts, MapStyle::SingleIfFeature, report, &fd, &params, &mem);
   if (r < 0) return r;
+  RingAttach(&ring_, fd, params, mem, opts.forcePollWait);
 
   // The pool: one allocation for every payload, name and control buffer (no per-packet heap).
   const size_t payloadSlot = (static_cast<size_t>(bufferSize) + 15) & ~static_cast<size_t>(15);
@@ -76,10 +80,9 @@ int RecvRing::Setup(int sockFd, const SetupOptions& opts, SetupReport* report) {
     b.userData = static_cast<uint64_t>(i) + 1;  // the seed numbers buffers from 1
     b.inFlight = false;
   }
-  sqTailLocal_ = __atomic_load_n(mem_.sqTail, __ATOMIC_RELAXED);
   closed_ = false;
 
-  if (opts.registerMaxWorkers) RegisterMaxWorkers(fd_, report ? &report->maxWorkers : nullptr);
+  if (opts.registerMaxWorkers) RegisterMaxWorkers(fd, report ? &report->maxWorkers : nullptr);
   return 0;
 }
 
@@ -89,58 +92,32 @@ int RecvRing::inFlight() const {
   return n;
 }
 
-// submitRecvLocked: one RECVMSG for `buf` (len = 1 as the seed). -EBUSY when the buffer is
-// already queued, -EAGAIN when the SQ ring is full.
+// submitRecvLocked: one RECVMSG for `buf` (len = 1 as the seed), published. -EBUSY when the
+// buffer is already queued, -EAGAIN when the SQ ring is full.
 int RecvRing::submitRecv(Buffer* buf) {
   if (buf->inFlight) return -EBUSY;
+  abi::io_uring_sqe* sqe = GetSqe(ring_);
+  if (!sqe) return -EAGAIN;
   buf->msg.msg_namelen = kNameSize;
   buf->msg.msg_controllen = kRecvControlSize;
   buf->msg.msg_flags = 0;
   buf->iov.iov_len = static_cast<size_t>(bufferSize_);
-
-  // Acquire on the kernel's SQ head: SQEs behind it have been consumed and may be reused.
-  uint32_t head = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
-  if (sqTailLocal_ - head >= *mem_.sqRingEntries) return -EAGAIN;
-  uint32_t idx = sqTailLocal_ & *mem_.sqRingMask;
-  abi::io_uring_sqe* sqe = &mem_.sqes[idx];
-  memset(sqe, 0, sizeof(*sqe));
-  sqe->opcode = abi::OP_RECVMSG;
-  sqe->fd = sockFd_;
-  sqe->addr = reinterpret_cast<uint64_t>(&buf->msg);
-  sqe->len = 1;
-  if (forceAsync_) sqe->flags = abi::IOSQE_ASYNC;
-  sqe->user_data = buf->userData;
-  if (mem_.sqArray) mem_.sqArray[idx] = idx;
-  sqTailLocal_++;
-  // Release: the SQE (and the msghdr it points at) must be visible before the new tail.
-  __atomic_store_n(mem_.sqTail, sqTailLocal_, __ATOMIC_RELEASE);
+  PrepRecvmsg(sqe, sockFd_, &buf->msg, 0, buf->userData);
+  if (forceAsync_) SqeAddFlags(sqe, abi::IOSQE_ASYNC);
+  Publish(ring_);
   buf->inFlight = true;
   return 0;
-}
-
-// SQEs published but not yet taken by the kernel: what the next enter must submit.
-uint32_t RecvRing::pendingSqes() const {
-  return sqTailLocal_ - __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
 }
 
 // After a failed or partial enter: take back the SQEs from tail position `start` on that the
 // kernel did not take and make their buffers idle again (the next call queues them anew), so no
 // buffer counts as in flight while its RECVMSG sits unsubmitted. Not with SQPOLL (its kernel
 // thread may take them at any moment; they stay queued).
-uint32_t RecvRing::retractUntaken(uint32_t start) {
-  if (params_.flags & abi::SETUP_SQPOLL) return 0;
-  uint32_t head = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
-  uint32_t from = static_cast<int32_t>(head - start) > 0 ? head : start;
-  if (static_cast<int32_t>(sqTailLocal_ - from) <= 0) return 0;
-  uint32_t n = 0;
-  for (uint32_t pos = from; pos != sqTailLocal_; pos++, n++) {
-    const abi::io_uring_sqe& sqe = mem_.sqes[pos & *mem_.sqRingMask];
-    uint64_t index = sqe.user_data - 1;
+uint32_t RecvRing::takeBackUntaken(uint32_t start) {
+  return TakeBack(ring_, start, [this](const abi::io_uring_sqe& sqe) {
+    const uint64_t index = sqe.user_data - 1;
     if (sqe.user_data != 0 && index < static_cast<uint64_t>(poolSize_)) pool_[index].inFlight = false;
-  }
-  sqTailLocal_ = from;
-  __atomic_store_n(mem_.sqTail, sqTailLocal_, __ATOMIC_RELEASE);
-  return n;
+  });
 }
 
 // Queue every idle buffer. stopQuietly: the first failure ends the loop without an error
@@ -165,71 +142,53 @@ int RecvRing::FillRecvQueue(FillReport* report) {
   FillReport local;
   FillReport& rep = report ? *report : local;
   rep = FillReport{};
-  if (closed_ || fd_ < 0) return -EBADF;
-  const uint32_t start = sqTailLocal_;
+  if (closed_ || ring_.fd < 0) return -EBADF;
+  const uint32_t start = ring_.sqTail;
   uint32_t queued = 0;
   int r = queueIdle(&queued, false);
   rep.written = queued;
   if (r < 0) return r;
-  if (queued == 0 && pendingSqes() == 0) return 0;
+  if (queued == 0 && SqUnsubmitted(ring_) == 0) return 0;
   // What the kernel took is io_uring_enter's result (and its SQ head), not what we wrote: it
   // stops at the first SQE it cannot take, and refuses the whole call on an error.
   rep.entered = true;
-  rep.sqHeadBefore = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
+  rep.sqHeadBefore = SqHead(ring_);
   // Everything pending (SQEs an earlier failed enter left behind too, under SQPOLL).
-  r = EnterBounded(fd_, params_.features, params_.flags, pendingSqes(), 0, waitTimeoutMs_, forcePoll_, mem_.sqFlags);
-  rep.sqHeadAfter = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
+  r = Submit(ring_);
+  rep.sqHeadAfter = SqHead(ring_);
   rep.enterRes = r;
   // What the kernel did not take is taken back: those buffers are idle, not in flight.
-  retractUntaken(start);
+  takeBackUntaken(start);
   return r;
 }
 
 int RecvRing::ReceivePackets(bool wait, RecvCallback cb, void* ctx, RecvStats* stats) {
-  if (closed_ || fd_ < 0) return -EBADF;
+  if (closed_ || ring_.fd < 0) return -EBADF;
   // First resubmit idle buffers, so receives stay queued.
-  const uint32_t start = sqTailLocal_;
+  const uint32_t start = ring_.sqTail;
   uint32_t submitted = 0;
   queueIdle(&submitted, true);
   // DEFER_TASKRUN rings only post completions inside io_uring_enter(GETEVENTS), so a reap
   // without anything to submit still has to enter the kernel there (the seed's rings never
   // use that flag).
-  const bool deferred = (params_.flags & abi::SETUP_DEFER_TASKRUN) != 0;
-  const uint32_t pending = pendingSqes();
-  if (pending > 0 || wait || deferred) {
+  const bool deferred = (ring_.params.flags & abi::SETUP_DEFER_TASKRUN) != 0;
+  if (SqUnsubmitted(ring_) > 0 || wait || deferred) {
+    // One bounded wait for a completion (exact: an enter that returns the submit count when its
+    // wait ran out is waited again with what is left of the bound, never taken for a completion).
     const int64_t deadline = MonotonicMs() + (waitTimeoutMs_ < 0 ? 0 : waitTimeoutMs_);
-    int r = EnterBounded(fd_, params_.features, params_.flags, pending, wait ? 1 : 0, waitTimeoutMs_, forcePoll_,
-                         mem_.sqFlags);
+    int r = wait ? SubmitAndWait(ring_, 1, deadline) : Submit(ring_);
     // Buffers whose RECVMSG the kernel did not take (failed or partial enter) go back to idle.
-    retractUntaken(start);
+    takeBackUntaken(start);
     if (r < 0) return r;
-    // An enter that submitted something returns the submit count even when its wait ran out (or
-    // was interrupted): wait on, for what is left of the one bound, while no completion is there.
-    while (wait && pending > 0 &&
-           __atomic_load_n(mem_.cqTail, __ATOMIC_ACQUIRE) == __atomic_load_n(mem_.cqHead, __ATOMIC_RELAXED)) {
-      int64_t left = deadline - MonotonicMs();
-      if (left <= 0) return -ETIME;
-      r = EnterBounded(fd_, params_.features, params_.flags, 0, 1, static_cast<int>(left), forcePoll_, mem_.sqFlags);
-      if (r < 0) return r;
-    }
   }
 
   int packets = 0;
-  const uint32_t mask = *mem_.cqRingMask;
-  uint32_t head = __atomic_load_n(mem_.cqHead, __ATOMIC_RELAXED);  // only we write it
-  // Acquire on the kernel's CQ tail: CQEs before it are fully written.
-  uint32_t tail = __atomic_load_n(mem_.cqTail, __ATOMIC_ACQUIRE);
-  while (head != tail) {
-    const abi::io_uring_cqe cqe = mem_.cqes[head & mask];
-    head++;
-    // Release: we are done reading that CQE; the kernel may reuse the slot.
-    __atomic_store_n(mem_.cqHead, head, __ATOMIC_RELEASE);
+  ForEachCqe(ring_, [&](const abi::io_uring_cqe& cqe) {
     if (stats) stats->completions++;
-
-    uint64_t index = cqe.user_data - 1;
+    const uint64_t index = cqe.user_data - 1;
     if (cqe.user_data == 0 || index >= static_cast<uint64_t>(poolSize_)) {
       if (stats) stats->unknownUserData++;
-      continue;
+      return true;
     }
     Buffer* b = &pool_[index];
     b->inFlight = false;
@@ -240,11 +199,11 @@ int RecvRing::ReceivePackets(bool wait, RecvCallback cb, void* ctx, RecvStats* s
         stats->errors++;
         if (stats->firstError == 0) stats->firstError = cqe.res;
       }
-      continue;
+      return true;
     }
     if (cqe.res == 0) {
       if (stats) stats->empty++;
-      continue;
+      return true;
     }
     RecvPacket pkt;
     pkt.data = b->payload;
@@ -261,7 +220,8 @@ int RecvRing::ReceivePackets(bool wait, RecvCallback cb, void* ctx, RecvStats* s
     }
     packets++;
     if (cb) cb(ctx, pkt);
-  }
+    return true;
+  });
   return packets;
 }
 
@@ -272,23 +232,19 @@ constexpr uint64_t kCancelUserData = 0xCA9CE100000000ull;
 // completion that raced the cancel), after which the kernel no longer touches that buffer; the
 // cancel SQEs' own CQEs (0, -ENOENT, -EALREADY) are only counted.
 void RecvRing::reapCancelled(CancelReport* rep, uint64_t cancelUserData) {
-  const uint32_t mask = *mem_.cqRingMask;
-  uint32_t head = __atomic_load_n(mem_.cqHead, __ATOMIC_RELAXED);  // only we write it
-  const uint32_t tail = __atomic_load_n(mem_.cqTail, __ATOMIC_ACQUIRE);
-  while (head != tail) {
-    const uint64_t ud = mem_.cqes[head & mask].user_data;
-    head++;
+  ForEachCqe(ring_, [&](const abi::io_uring_cqe& cqe) {
+    const uint64_t ud = cqe.user_data;
     if (ud == cancelUserData) {
       rep->cancelCqes++;
-      continue;
+      return true;
     }
     const uint64_t index = ud - 1;
     if (ud != 0 && index < static_cast<uint64_t>(poolSize_) && pool_[index].inFlight) {
       pool_[index].inFlight = false;
       rep->awaited++;
     }
-  }
-  __atomic_store_n(mem_.cqHead, head, __ATOMIC_RELEASE);
+    return true;
+  });
 }
 
 // Cancel the receives still queued and wait (bounded by kCancelWaitMs) for each one's CQE before
@@ -300,71 +256,61 @@ void RecvRing::reapCancelled(CancelReport* rep, uint64_t cancelUserData) {
 // the kernel's ring exit cancels what is left), the buffers after.
 void RecvRing::Close() {
   closed_ = true;
-  if (fd_ < 0 && !pool_ && !storage_) return;  // already closed: keep the last report
+  if (ring_.fd < 0 && !pool_ && !storage_) return;  // already closed: keep the last report
   lastCancel_ = CancelReport{};
   CancelReport& rep = lastCancel_;
   const int64_t t0 = MonotonicMs();
   const int64_t deadline = t0 + kCancelWaitMs;
-  if (fd_ >= 0 && pool_) {
+  if (ring_.fd >= 0 && pool_) {
     reapCancelled(&rep, kCancelUserData);  // completions already there need no cancel
     rep.awaited = 0;
     rep.targets = static_cast<uint32_t>(inFlight());
     uint32_t written = 0;
     for (int i = 0; i < poolSize_ && rep.targets > 0; i++) {
       if (!pool_[i].inFlight) continue;
-      uint32_t head = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
-      if (sqTailLocal_ - head >= *mem_.sqRingEntries) {
+      abi::io_uring_sqe* sqe = GetSqe(ring_);
+      if (!sqe) {
         // No free SQE: hand the kernel what is queued (that frees SQ room) and reap, then go on.
-        EnterBounded(fd_, params_.features, params_.flags, pendingSqes(), 0, 0, forcePoll_, mem_.sqFlags);
+        Submit(ring_);
         reapCancelled(&rep, kCancelUserData);
-        head = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
-        if (sqTailLocal_ - head >= *mem_.sqRingEntries) {
+        if (!pool_[i].inFlight) continue;  // completed meanwhile: no cancel needed
+        sqe = GetSqe(ring_);
+        if (!sqe) {
           rep.cancelsFailed++;
           break;  // the kernel takes nothing: the wait below runs out and the pool is leaked
         }
-        if (!pool_[i].inFlight) continue;
       }
-      uint32_t idx = sqTailLocal_ & *mem_.sqRingMask;
-      abi::io_uring_sqe* sqe = &mem_.sqes[idx];
-      memset(sqe, 0, sizeof(*sqe));
-      sqe->opcode = abi::OP_ASYNC_CANCEL;
-      sqe->fd = -1;
-      sqe->addr = pool_[i].userData;
-      sqe->user_data = kCancelUserData;
-      if (mem_.sqArray) mem_.sqArray[idx] = idx;
-      sqTailLocal_++;
-      __atomic_store_n(mem_.sqTail, sqTailLocal_, __ATOMIC_RELEASE);
+      PrepCancel(sqe, pool_[i].userData, kCancelUserData);
+      Publish(ring_);
       written++;
     }
-    // Submit the cancels and wait for every cancelled request's CQE, bounded.
+    // Submit the cancels and wait for every cancelled request's CQE, all bounded by one deadline.
     bool first = true;
     while (inFlight() > 0) {
-      const int64_t left = deadline - MonotonicMs();
-      if (left <= 0) break;
-      const uint32_t pending = pendingSqes();
-      int r = EnterBounded(fd_, params_.features, params_.flags, pending, 1, static_cast<int>(left), forcePoll_,
-                           mem_.sqFlags);
+      const int r = SubmitAndWait(ring_, 1, deadline);
       if (first) {
         first = false;
-        const uint32_t untaken = (params_.flags & abi::SETUP_SQPOLL) ? 0 : pendingSqes();
+        const uint32_t untaken = ring_.sqpoll() ? 0 : SqUnsubmitted(ring_);
         const uint32_t notTaken = untaken < written ? untaken : written;
         rep.cancelsSubmitted = written - notTaken;
         rep.cancelsFailed += notTaken;
       }
       reapCancelled(&rep, kCancelUserData);
-      if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY) break;  // the ring is unusable
+      if (r == -ETIME || MonotonicMs() >= deadline) break;  // the bound passed
+      if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) break;  // the ring is unusable
     }
     if (first && written > 0) {
       // Every target completed while the cancels were written: hand them over all the same.
-      EnterBounded(fd_, params_.features, params_.flags, pendingSqes(), 0, 0, forcePoll_, mem_.sqFlags);
-      const uint32_t untaken = (params_.flags & abi::SETUP_SQPOLL) ? 0 : pendingSqes();
+      Submit(ring_);
+      const uint32_t untaken = ring_.sqpoll() ? 0 : SqUnsubmitted(ring_);
       rep.cancelsSubmitted = written - (untaken < written ? untaken : written);
     }
     rep.outstanding = static_cast<uint32_t>(inFlight());
   }
-  UnmapRings(&mem_);
-  if (fd_ >= 0) sys::Close(fd_);
-  fd_ = -1;
+  UnmapRings(&ring_.mem);
+  if (ring_.fd >= 0) sys::Close(ring_.fd);
+  ring_.fd = -1;
+  ring_.sqTail = 0;
   if (rep.outstanding == 0) {
     delete[] pool_;
     free(storage_);

@@ -418,18 +418,21 @@ SendRing::SendRing() = default;
 SendRing::~SendRing() { Close(); }
 
 int SendRing::Setup(const SetupOptions& opts, SetupReport* report) {
-  if (fd_ >= 0) return -EBUSY;
+  if (ring_.fd >= 0) return -EBUSY;
   uint32_t entries = opts.entries;
   if (entries == 0) entries = kDefaultSendEntries;
   if (entries < kMinEntries) entries = kMinEntries;
   waitTimeoutMs_ = opts.waitTimeoutMs;
-  forcePoll_ = opts.forcePollWait;
 
-  int r = RunSetupLadder(entries, opts, MapStyle::Separate, report, &fd_, &params_, &mem_);
+  int fd = -1;
+  abi::io_uring_params params{};
+  RingMemory mem;
+  int r = RunSetupLadder(entries, opts, MapStyle::Separate, report, &fd, &params, &mem);
   if (r < 0) return r;
+  RingAttach(&ring_, fd, params, mem, opts.forcePollWait);
 
   // Slot table: a power of two comfortably above everything that can be in flight at once.
-  uint32_t want = params_.cq_entries * 2;
+  uint32_t want = params.cq_entries * 2;
   if (want < 64) want = 64;
   uint32_t n = 1;
   while (n < want) n <<= 1;
@@ -441,10 +444,9 @@ int SendRing::Setup(const SetupOptions& opts, SetupReport* report) {
   }
   for (uint32_t i = 0; i < n; i++) slots_[i].state = Slot::Free;
   slotMask_ = n - 1;
-  sqTailLocal_ = __atomic_load_n(mem_.sqTail, __ATOMIC_RELAXED);
   nextUserData_ = 1;
 
-  if (opts.registerMaxWorkers) RegisterMaxWorkers(fd_, report ? &report->maxWorkers : nullptr);
+  if (opts.registerMaxWorkers) RegisterMaxWorkers(fd, report ? &report->maxWorkers : nullptr);
   return 0;
 }
 
@@ -470,103 +472,51 @@ int SendRing::allocSlot(uint32_t* index) {
   return -EBUSY;
 }
 
-// SQEs published (our tail) but not yet taken by the kernel (its SQ head): what the next enter
-// must submit. Without SQPOLL the kernel moves the head only inside io_uring_enter.
-uint32_t SendRing::pendingSqes() const {
-  return sqTailLocal_ - __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
+// Every wait of one operation ends at the operation's deadline, however many enters it needs (so
+// an operation waits at most its bound in total); outside an operation, one wait timeout from now.
+int64_t SendRing::deadline() const {
+  if (deadlineMs_ != 0) return deadlineMs_;
+  return MonotonicMs() + (waitTimeoutMs_ < 0 ? 0 : waitTimeoutMs_);
 }
 
-// true when the SQE published at tail position `pos` has been taken by the kernel.
-bool SendRing::sqeTaken(uint32_t pos) const {
-  return static_cast<int32_t>(__atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE) - pos) > 0;
-}
+void SendRing::beginOperation() { deadlineMs_ = MonotonicMs() + (waitTimeoutMs_ < 0 ? 0 : waitTimeoutMs_); }
 
-// How long the next wait may take: what is left of the current operation's deadline (so that one
-// operation waits at most its bound in total, however many enters it needs), else the timeout.
-int SendRing::waitBudgetMs() const {
-  if (deadlineMs_ == 0) return waitTimeoutMs_;
-  int64_t left = deadlineMs_ - MonotonicMs();
-  return left <= 0 ? 0 : static_cast<int>(left);
-}
-
-// Submit every pending SQE (not only the caller's: an earlier enter that failed leaves its SQEs
-// in the ring) and wait for `wait` completions, bounded.
-int SendRing::submitAndWait(uint32_t wait) {
-  int r = EnterBounded(fd_, params_.features, params_.flags, pendingSqes(), wait, waitBudgetMs(), forcePoll_,
-                       mem_.sqFlags);
-  return r < 0 ? r : 0;
-}
-
-// Take back the SQEs published from tail position `start` on that the kernel has not taken (after a
-// failed or partial enter), freeing their slots: they were never submitted and never will be, so
-// no stale SQE goes out with a later enter. Not with SQPOLL, whose kernel thread may take them at
-// any moment (there they stay queued and their CQEs free the slots). Returns how many.
-uint32_t SendRing::retractUntaken(uint32_t start) {
-  if (params_.flags & abi::SETUP_SQPOLL) return 0;
-  uint32_t head = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
-  uint32_t from = static_cast<int32_t>(head - start) > 0 ? head : start;
-  if (static_cast<int32_t>(sqTailLocal_ - from) <= 0) return 0;
-  uint32_t n = 0;
-  for (uint32_t pos = from; pos != sqTailLocal_; pos++, n++) {
-    const abi::io_uring_sqe& sqe = mem_.sqes[pos & *mem_.sqRingMask];
+// Submit every published SQE (not only the caller's: SQEs queued before, under SQPOLL, go too)
+// and, when `wait` > 0, wait until that many CQEs are ready or the operation's deadline passes.
+// Then the SQEs from `start` on that the kernel did not take (a failed or partial enter) are taken
+// back and their slots freed: never submitted, they never will be, so no stale SQE goes out with a
+// later enter. Under SQPOLL nothing is taken back (the kernel's thread may take them at any
+// moment; their CQEs free the slots) and an SQE the thread has not taken yet is not a failure.
+// Returns 0 when every SQE from `start` on was taken (-ETIME when the wait ran out), else the
+// enter's -errno (-EAGAIN for an enter that took nothing).
+int SendRing::submitFrom(uint32_t start, uint32_t wait) {
+  int r = wait > 0 ? SubmitAndWait(ring_, wait, deadline()) : Submit(ring_);
+  const bool none = static_cast<int32_t>(ring_.sqTail - start) <= 0;
+  if (none || ring_.sqpoll() || SqTaken(ring_, ring_.sqTail - 1)) return r < 0 ? r : 0;
+  TakeBack(ring_, start, [this](const abi::io_uring_sqe& sqe) {
     Slot* s = slotFor(sqe.user_data);
     if (s) s->state = Slot::Free;
-  }
-  sqTailLocal_ = from;
-  __atomic_store_n(mem_.sqTail, sqTailLocal_, __ATOMIC_RELEASE);
-  return n;
+  });
+  return r < 0 && r != -ETIME ? r : -EAGAIN;
 }
 
-// Hand the kernel everything pending and make sure the SQEs from `start` on were all taken:
-// a partial submit is retried while it makes progress; SQEs still not taken after a failed (or
-// stalled) enter are retracted. Returns 0 when all were taken (and `wait` completions were waited
-// for, bounded), the enter's -errno otherwise (-EAGAIN for a submit that took nothing).
-int SendRing::submitFrom(uint32_t start, uint32_t wait) {
-  for (;;) {
-    uint32_t before = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
-    int r = submitAndWait(wait);
-    if (static_cast<int32_t>(sqTailLocal_ - start) <= 0 || sqeTaken(sqTailLocal_ - 1)) return r;
-    uint32_t after = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
-    if (r < 0 || after == before || (params_.flags & abi::SETUP_SQPOLL)) {
-      retractUntaken(start);
-      return r < 0 ? r : -EAGAIN;
-    }
-  }
-}
-
-// getSqeLocked: take the next SQE; when the ring is full wait for the kernel (bounded).
+// getSqeLocked: take the next SQE; when the ring is full, hand the kernel what is queued.
+// The seed waits for one completion without submitting (submit 0, wait 1). A full SQ holds only
+// SQEs not yet submitted (the kernel's SQ head moves when it takes SQEs, not when they complete),
+// so no completion frees a slot and nothing is submitted: the seed blocks in io_uring_enter for
+// good (a SendmsgBatch larger than the free SQ does it). Submitting frees room; under SQPOLL (the
+// thread takes them by itself) the wait for one completion is bounded by the operation's deadline.
 int SendRing::getSqe(abi::io_uring_sqe** out) {
   for (int iterations = 0;; iterations++) {
-    // Acquire: the kernel advances the SQ head after it has read the SQEs; we may only
-    // overwrite an SQE once we have seen the head move past it.
-    uint32_t head = __atomic_load_n(mem_.sqHead, __ATOMIC_ACQUIRE);
-    uint32_t entries = *mem_.sqRingEntries;
-    if (sqTailLocal_ - head < entries) {
-      uint32_t idx = sqTailLocal_ & *mem_.sqRingMask;
-      abi::io_uring_sqe* sqe = &mem_.sqes[idx];
-      memset(sqe, 0, sizeof(*sqe));
-      if (mem_.sqArray) mem_.sqArray[idx] = idx;
-      sqTailLocal_++;
+    abi::io_uring_sqe* sqe = GetSqe(ring_);
+    if (sqe) {
       *out = sqe;
       return 0;
     }
-    // Full. The seed waits for one completion without submitting (submit 0, wait 1). A full SQ
-    // holds only SQEs not yet submitted (the kernel's SQ head moves when it takes SQEs, not when
-    // they complete), so no completion frees a slot and nothing is submitted: the seed blocks in
-    // io_uring_enter for good (a SendmsgBatch larger than the free SQ does it). We hand the kernel
-    // those SQEs first, so a batch larger than the ring makes progress.
-    // (The kernel's SQ head moves as it takes SQEs, so submitting frees room; with nothing
-    // pending, as under SQPOLL, wait for one completion instead.)
     if (iterations >= 8) return -EBUSY;  // bounded: each round is one bounded enter
-    int r = submitAndWait(pendingSqes() > 0 ? 0 : 1);
+    int r = ring_.sqpoll() ? SubmitAndWait(ring_, 1, deadline()) : Submit(ring_);
     if (r < 0) return r;
   }
-}
-
-// Publish our SQ tail. Release: the SQE contents (and the msghdr they point at) must be visible
-// to the kernel before it can observe the new tail.
-static inline void PublishTail(const RingMemory& mem, uint32_t tail) {
-  __atomic_store_n(mem.sqTail, tail, __ATOMIC_RELEASE);
 }
 
 int SendRing::enqueueSendmsg(int fd, const struct msghdr* msg, uint32_t msgFlags, uint64_t* userData) {
@@ -603,14 +553,8 @@ int SendRing::enqueueSendmsg(int fd, const struct msghdr* msg, uint32_t msgFlags
   }
   s.state = Slot::Pending;
 
-  sqe->opcode = abi::OP_SENDMSG;
-  sqe->fd = fd;
-  sqe->addr = reinterpret_cast<uint64_t>(&s.msg);
-  sqe->len = 0;
-  sqe->msg_flags = msgFlags;
-  sqe->flags = 0;
-  sqe->user_data = s.userData;
-  PublishTail(mem_, sqTailLocal_);
+  PrepSendmsg(sqe, fd, &s.msg, msgFlags, s.userData);
+  Publish(ring_);
   *userData = s.userData;
   return 0;
 }
@@ -641,35 +585,22 @@ int SendRing::enqueueRecvmsg(int fd, struct msghdr* msg, uint32_t msgFlags, uint
   }
   s.state = Slot::Pending;
 
-  sqe->opcode = abi::OP_RECVMSG;
-  sqe->fd = fd;
-  sqe->addr = reinterpret_cast<uint64_t>(&s.msg);
-  sqe->len = 0;
-  sqe->msg_flags = msgFlags;
-  sqe->flags = 0;
-  sqe->user_data = s.userData;
-  PublishTail(mem_, sqTailLocal_);
+  PrepRecvmsg(sqe, fd, &s.msg, msgFlags, s.userData);
+  Publish(ring_);
   *userData = s.userData;
   return 0;
 }
 
-// popCqeLocked: the next CQE, waiting (bounded) when the CQ ring is empty.
+// popCqeLocked: the next CQE, waiting when the CQ ring is empty until one is there or the
+// operation's deadline passes (-ETIME). One SubmitAndWait, which is exact: an enter that returns
+// the submit count in place of its wait's -ETIME (every enter with something to submit under
+// SQPOLL) is followed by another with less time left, never by a return without a CQE. (This
+// loop used to call an enter per round with no deadline of its own: such enters made it spin.)
 int SendRing::popCqe(abi::io_uring_cqe* out) {
-  for (;;) {
-    // Acquire on the kernel's tail: the kernel fills the CQE and then stores the tail with
-    // release semantics, so after this load the CQE contents are visible to us.
-    uint32_t tail = __atomic_load_n(mem_.cqTail, __ATOMIC_ACQUIRE);
-    uint32_t head = __atomic_load_n(mem_.cqHead, __ATOMIC_RELAXED);  // only we write it
-    if (head != tail) {
-      const abi::io_uring_cqe* cqe = &mem_.cqes[head & *mem_.cqRingMask];
-      *out = *cqe;
-      // Release: our reads of this CQE must complete before the kernel may reuse its slot.
-      __atomic_store_n(mem_.cqHead, head + 1, __ATOMIC_RELEASE);
-      return 0;
-    }
-    int r = submitAndWait(1);
-    if (r < 0) return r;
-  }
+  if (PopCqe(ring_, out)) return 0;
+  int r = SubmitAndWait(ring_, 1, deadline());
+  if (r < 0) return r;
+  return PopCqe(ring_, out) ? 0 : -ETIME;
 }
 
 // waitForCqeLocked: drain CQEs until the one for `userData`; others are kept in their slots.
@@ -741,15 +672,17 @@ void SendRing::abortPending(uint64_t userData) {
   deadlineMs_ = t0 + kCancelWaitMs;
   abi::io_uring_sqe* sqe;
   if (getSqe(&sqe) == 0) {
-    sqe->opcode = abi::OP_ASYNC_CANCEL;
-    sqe->fd = -1;
-    sqe->addr = userData;
-    sqe->user_data = 0;
-    PublishTail(mem_, sqTailLocal_);
-    const uint32_t pos = sqTailLocal_ - 1;
-    submitAndWait(0);  // a cancel that fails to go in stays queued: the waits below submit it
+    PrepCancel(sqe, userData, 0);
+    Publish(ring_);
+    const uint32_t pos = ring_.sqTail - 1;
+    Submit(ring_);  // a cancel that fails to go in stays queued: the waits below submit it
     awaitSlots(userData, &rep);
-    if (sqeTaken(pos) || (params_.flags & abi::SETUP_SQPOLL)) rep.cancelsSubmitted = 1; else rep.cancelsFailed = 1;
+    if (ring_.sqpoll() || SqTaken(ring_, pos)) {
+      rep.cancelsSubmitted = 1;
+    } else {
+      rep.cancelsFailed = 1;
+      TakeBack(ring_, pos, [](const abi::io_uring_sqe&) {});  // no stale cancel goes out later
+    }
   } else {
     rep.cancelsFailed = 1;
     awaitSlots(userData, &rep);  // it may still complete by itself
@@ -800,11 +733,15 @@ void SendRing::awaitSlots(uint64_t onlyUserData, CancelReport* rep) {
 
 int SendRing::Sendmsg(int fd, const struct msghdr* msg, uint32_t msgFlags, uint32_t payloadLen) {
   (void)payloadLen;  // the seed only logs it when the kernel reports 0 bytes
-  if (fd_ < 0) return -EBADF;
+  if (ring_.fd < 0) return -EBADF;
+  beginOperation();
   uint64_t ud;
-  const uint32_t start = sqTailLocal_;
+  const uint32_t start = ring_.sqTail;
   int r = enqueueSendmsg(fd, msg, msgFlags, &ud);
-  if (r < 0) return r;
+  if (r < 0) {
+    deadlineMs_ = 0;
+    return r;
+  }
   abi::io_uring_cqe cqe;
   r = submitAndComplete(ud, start, &cqe);
   if (r < 0) return r;
@@ -812,15 +749,14 @@ int SendRing::Sendmsg(int fd, const struct msghdr* msg, uint32_t msgFlags, uint3
 }
 
 int SendRing::submitAndComplete(uint64_t userData, uint32_t start, abi::io_uring_cqe* out) {
-  deadlineMs_ = MonotonicMs() + (waitTimeoutMs_ < 0 ? 0 : waitTimeoutMs_);
   // Our SQE is the last one published (start is where it went, or before it when getSqe had to
-  // submit older ones first).
+  // submit older ones first). The operation's deadline was set when it began.
   int r = submitFrom(start, 1);
   if (r < 0 && !slotFor(userData)) {
     deadlineMs_ = 0;
-    return r;  // retracted: never submitted, its slot is free again
+    return r;  // taken back: never submitted, its slot is free again
   }
-  if (r >= 0) r = waitForCqe(userData, out);
+  r = waitForCqe(userData, out);
   deadlineMs_ = 0;
   if (r < 0) {
     abortPending(userData);
@@ -832,7 +768,7 @@ int SendRing::submitAndComplete(uint64_t userData, uint32_t start, abi::io_uring
 
 int SendRing::SendmsgBatch(BatchEntry* entries, size_t count) {
   if (count == 0) return 0;
-  if (fd_ < 0) return -EBADF;
+  if (ring_.fd < 0) return -EBADF;
   for (size_t i = 0; i < count; i++) {
     entries[i].userData = 0;
     entries[i].res = 0;
@@ -844,13 +780,13 @@ int SendRing::SendmsgBatch(BatchEntry* entries, size_t count) {
   // twice the CQ ring): each chunk is prepared, submitted in one enter waiting for all of it, and
   // reaped before the next, so a batch of any size neither overruns the slot table nor strands
   // SQEs. The whole call is bounded by one wait timeout: after a wait ran out, the rest only reaps.
-  const size_t chunkMax = *mem_.sqRingEntries;
-  deadlineMs_ = MonotonicMs() + (waitTimeoutMs_ < 0 ? 0 : waitTimeoutMs_);
+  const size_t chunkMax = *ring_.mem.sqRingEntries;
+  beginOperation();
   int failure = 0;
   size_t done = 0;
   while (done < count && failure == 0) {
     const size_t n = count - done < chunkMax ? count - done : chunkMax;
-    const uint32_t start = sqTailLocal_;
+    const uint32_t start = ring_.sqTail;
     size_t prepared = 0;
     for (; prepared < n; prepared++) {
       BatchEntry& e = entries[done + prepared];
@@ -865,7 +801,7 @@ int SendRing::SendmsgBatch(BatchEntry* entries, size_t count) {
       if (r < 0 && r != -ETIME && failure == 0) failure = r;
     }
     // Entries whose SQE the kernel took (their slot is still held) complete; the others were
-    // retracted (or never prepared) and are not sent.
+    // taken back (or never prepared) and are not sent.
     for (size_t i = 0; i < prepared; i++) {
       BatchEntry& e = entries[done + i];
       if (!slotFor(e.userData)) {
@@ -895,11 +831,15 @@ int SendRing::SendmsgBatch(BatchEntry* entries, size_t count) {
 }
 
 int SendRing::Recvmsg(int fd, struct msghdr* msg, uint32_t msgFlags, uint32_t* cqeFlags) {
-  if (fd_ < 0) return -EBADF;
+  if (ring_.fd < 0) return -EBADF;
+  beginOperation();
   uint64_t ud;
-  const uint32_t start = sqTailLocal_;
+  const uint32_t start = ring_.sqTail;
   int r = enqueueRecvmsg(fd, msg, msgFlags, &ud);
-  if (r < 0) return r;
+  if (r < 0) {
+    deadlineMs_ = 0;
+    return r;
+  }
   abi::io_uring_cqe cqe;
   r = submitAndComplete(ud, start, &cqe);
   if (r < 0) return r;
@@ -908,22 +848,24 @@ int SendRing::Recvmsg(int fd, struct msghdr* msg, uint32_t msgFlags, uint32_t* c
 }
 
 int SendRing::Nop(int32_t* cqeRes) {
-  if (fd_ < 0) return -EBADF;
+  if (ring_.fd < 0) return -EBADF;
   uint32_t index;
   int r = allocSlot(&index);
   if (r < 0) return r;
-  const uint32_t start = sqTailLocal_;
+  beginOperation();
+  const uint32_t start = ring_.sqTail;
   abi::io_uring_sqe* sqe;
   r = getSqe(&sqe);
-  if (r < 0) return r;
+  if (r < 0) {
+    deadlineMs_ = 0;
+    return r;
+  }
   Slot& s = slots_[index];
   s.isRecv = false;
   s.callerMsg = nullptr;
   s.state = Slot::Pending;
-  sqe->opcode = abi::OP_NOP;
-  sqe->fd = -1;
-  sqe->user_data = s.userData;
-  PublishTail(mem_, sqTailLocal_);
+  PrepNop(sqe, s.userData);
+  Publish(ring_);
   uint64_t ud = s.userData;
   abi::io_uring_cqe cqe;
   r = submitAndComplete(ud, start, &cqe);
@@ -937,10 +879,10 @@ int SendRing::Nop(int32_t* cqeRes) {
 // the slot table goes. When the bound passes the table is leaked on purpose (lastCancel(),
 // GetCancelTotals()); the ring fd is closed either way (the kernel's ring exit cancels the rest).
 void SendRing::Close() {
-  if (fd_ < 0 && !slots_) return;  // already closed: keep the last report
+  if (ring_.fd < 0 && !slots_) return;  // already closed: keep the last report
   CancelReport rep;
   const int64_t t0 = MonotonicMs();
-  if (fd_ >= 0 && slots_) {
+  if (ring_.fd >= 0 && slots_) {
     deadlineMs_ = t0 + kCancelWaitMs;
     uint32_t written = 0;
     for (uint32_t i = 0; i <= slotMask_; i++) {
@@ -954,18 +896,15 @@ void SendRing::Close() {
         rep.cancelsFailed++;
         continue;
       }
-      sqe->opcode = abi::OP_ASYNC_CANCEL;
-      sqe->fd = -1;
-      sqe->addr = s.userData;
-      sqe->user_data = 0;
-      PublishTail(mem_, sqTailLocal_);
+      PrepCancel(sqe, s.userData, 0);
+      Publish(ring_);
       written++;
     }
     if (rep.targets > 0) {
-      if (written > 0) submitAndWait(0);
-      awaitSlots(0, &rep);
+      if (written > 0) Submit(ring_);
+      awaitSlots(0, &rep);  // its waits submit what is still pending, all bounded by the deadline
       // Without SQPOLL, SQEs still queued were not taken by the kernel.
-      const uint32_t untaken = (params_.flags & abi::SETUP_SQPOLL) ? 0 : pendingSqes();
+      const uint32_t untaken = ring_.sqpoll() ? 0 : SqUnsubmitted(ring_);
       const uint32_t notTaken = untaken < written ? untaken : written;
       rep.cancelsSubmitted = written - notTaken;
       rep.cancelsFailed += notTaken;
@@ -973,9 +912,10 @@ void SendRing::Close() {
     rep.outstanding = unfinishedSlots();
     deadlineMs_ = 0;
   }
-  UnmapRings(&mem_);
-  if (fd_ >= 0) sys::Close(fd_);
-  fd_ = -1;
+  UnmapRings(&ring_.mem);
+  if (ring_.fd >= 0) sys::Close(ring_.fd);
+  ring_.fd = -1;
+  ring_.sqTail = 0;
   if (rep.outstanding == 0) {
     delete[] slots_;
     rep.freed = true;

@@ -1,5 +1,7 @@
 // The seed's two io_uring rings (send ring, receive ring) as a plain C++ core that knows nothing of JS.
-#pragma once
+// Included twice by design (see below): guards, not #pragma once.
+#ifndef URING_NATIVE_RING_H_
+#define URING_NATIVE_RING_H_
 
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -203,6 +205,18 @@ struct BatchEntry {
   bool submitted = false;  // the kernel took this entry's SQE (its res/err then say how it went)
 };
 
+}  // namespace uring
+#endif  // URING_NATIVE_RING_H_
+
+// SendRing and RecvRing each hold a uring::Ring (ring_access.h), which needs RingMemory above.
+// Either include order works: ring.h first includes ring_access.h here, which includes this file
+// again once Ring is complete; ring_access.h first includes this file (the part above), defines
+// Ring, then includes it again. The classes come in the pass that sees Ring defined.
+#include "ring_access.h"
+#if defined(URING_RING_ACCESS_RING_DEFINED) && !defined(URING_NATIVE_RING_H_CLASSES_)
+#define URING_NATIVE_RING_H_CLASSES_
+namespace uring {
+
 class SendRing {
  public:
   SendRing();
@@ -230,9 +244,9 @@ class SendRing {
 
   void Close();
 
-  int fd() const { return fd_; }
-  const abi::io_uring_params& params() const { return params_; }
-  const RingMemory& memory() const { return mem_; }
+  int fd() const { return ring_.fd; }
+  const abi::io_uring_params& params() const { return ring_.params; }
+  const RingMemory& memory() const { return ring_.mem; }
   void setWaitTimeoutMs(int ms) { waitTimeoutMs_ = ms; }
   int waitTimeoutMs() const { return waitTimeoutMs_; }
   // CQEs seen for a user_data with nothing pending (the seed's "unknown userData" warning).
@@ -246,27 +260,23 @@ class SendRing {
   int allocSlot(uint32_t* index);
   int enqueueSendmsg(int fd, const struct msghdr* msg, uint32_t msgFlags, uint64_t* userData);
   int enqueueRecvmsg(int fd, struct msghdr* msg, uint32_t msgFlags, uint64_t* userData);
-  uint32_t pendingSqes() const;
-  bool sqeTaken(uint32_t pos) const;
-  int waitBudgetMs() const;
-  int submitAndWait(uint32_t wait);
-  uint32_t retractUntaken(uint32_t start);
+  // The operation's deadline (MonotonicMs): deadlineMs_, or one wait timeout from now.
+  int64_t deadline() const;
+  void beginOperation();
+  // Hand the kernel every published SQE (waiting, bounded, for `wait` CQEs) and take back, freeing
+  // their slots, the SQEs from `start` on it did not take.
   int submitFrom(uint32_t start, uint32_t wait);
   int popCqe(abi::io_uring_cqe* out);
   int waitForCqe(uint64_t userData, abi::io_uring_cqe* out);
-  // The seed's synchronous tail of Sendmsg/Recvmsg: submit 1, wait 1, then wait for *that* CQE.
+  // The seed's synchronous tail of Sendmsg/Recvmsg: submit, wait, then wait for *that* CQE.
   int submitAndComplete(uint64_t userData, uint32_t start, abi::io_uring_cqe* out);
   void abortPending(uint64_t userData);
   void releaseSlot(uint64_t userData);
   Slot* slotFor(uint64_t userData);
 
-  int fd_ = -1;
-  abi::io_uring_params params_{};
-  RingMemory mem_{};
+  Ring ring_;  // fd, params, mapped memory, our SQ tail, forcePoll
   int waitTimeoutMs_ = kDefaultWaitTimeoutMs;
-  bool forcePoll_ = false;
   uint64_t nextUserData_ = 1;
-  uint32_t sqTailLocal_ = 0;
   int64_t deadlineMs_ = 0;  // of the operation in progress (0: none): its waits share one bound
   Slot* slots_ = nullptr;  // fixed table indexed by user_data & slotMask_
   uint32_t slotMask_ = 0;
@@ -335,12 +345,12 @@ class RecvRing {
   int ReceivePackets(bool wait, RecvCallback cb, void* ctx, RecvStats* stats);
   void Close();
 
-  int fd() const { return fd_; }
+  int fd() const { return ring_.fd; }
   int poolSize() const { return poolSize_; }
   int bufferSize() const { return bufferSize_; }
   int inFlight() const;
-  const abi::io_uring_params& params() const { return params_; }
-  const RingMemory& memory() const { return mem_; }
+  const abi::io_uring_params& params() const { return ring_.params; }
+  const RingMemory& memory() const { return ring_.mem; }
   void setWaitTimeoutMs(int ms) { waitTimeoutMs_ = ms; }
   int waitTimeoutMs() const { return waitTimeoutMs_; }
   // What Close did with the receives still in flight.
@@ -351,25 +361,22 @@ class RecvRing {
  private:
   struct Buffer;
   int submitRecv(Buffer* buf);
-  uint32_t pendingSqes() const;
-  uint32_t retractUntaken(uint32_t start);
+  // Take back the SQEs from `start` on that the kernel did not take: their buffers are idle again.
+  uint32_t takeBackUntaken(uint32_t start);
   int queueIdle(uint32_t* queued, bool stopQuietly);
 
-  int fd_ = -1;
+  Ring ring_;  // fd, params, mapped memory, our SQ tail, forcePoll
   int sockFd_ = -1;
-  abi::io_uring_params params_{};
-  RingMemory mem_{};
   int waitTimeoutMs_ = kDefaultWaitTimeoutMs;
-  bool forcePoll_ = false;
   bool closed_ = false;
   int poolSize_ = 0;
   int bufferSize_ = 0;
   Buffer* pool_ = nullptr;
   uint8_t* storage_ = nullptr;  // payload + name + control for the whole pool, one allocation
-  uint32_t sqTailLocal_ = 0;
   bool forceAsync_ = false;
   CancelReport lastCancel_{};
   void reapCancelled(CancelReport* rep, uint64_t cancelUserData);
 };
 
 }  // namespace uring
+#endif  // URING_NATIVE_RING_H_CLASSES_

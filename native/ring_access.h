@@ -44,6 +44,14 @@ inline void RingAttach(Ring* ring, int fd, const abi::io_uring_params& p, const 
   ring->forcePoll = forcePoll;
 }
 
+// ring.h's SendRing and RecvRing hold a Ring: their declarations need it complete. ring.h includes
+// this file after its own basics; this marker tells it (and the include below gives them to a file
+// that includes this header first) that Ring is defined now.
+#define URING_RING_ACCESS_RING_DEFINED 1
+}  // namespace uring
+#include "ring.h"
+namespace uring {
+
 // ---------------------------------------------------------------------------
 // SQ side
 // ---------------------------------------------------------------------------
@@ -128,6 +136,9 @@ inline void PrepRecvmsgMultishot(abi::io_uring_sqe* sqe, int fd, struct msghdr* 
   sqe->ioprio = abi::RECV_MULTISHOT;
   sqe->buf_index = bgid;
 }
+
+// Add IOSQE_* flags (IOSQE_ASYNC, ...) to a prepared SQE, as liburing's io_uring_sqe_set_flags.
+inline void SqeAddFlags(abi::io_uring_sqe* sqe, uint8_t flags) { sqe->flags |= flags; }
 
 // Cancel the request whose user_data is `target`; the cancel's own CQE carries `userData`.
 inline void PrepCancel(abi::io_uring_sqe* sqe, uint64_t target, uint64_t userData) {
