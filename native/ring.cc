@@ -1,5 +1,6 @@
 // Send ring (the seed's ioUringState), the shared setup ladder, ring mapping and bounded waits.
 #include "ring.h"
+#include "ring_access.h"
 #include "ring_geometry.h"
 #include "sq_wakeup.h"
 

@@ -1,7 +1,5 @@
 // The seed's two io_uring rings (send ring, receive ring) as a plain C++ core that knows nothing of JS.
-// Included twice by design (see below): guards, not #pragma once.
-#ifndef URING_NATIVE_RING_H_
-#define URING_NATIVE_RING_H_
+#pragma once
 
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -115,6 +113,27 @@ struct RingMemory {
   abi::io_uring_cqe* cqes = nullptr;
 };
 
+// A mapped ring as the access layer sees it. Owners (SendRing, RecvRing, the probes, the bench)
+// keep one and pass it to the ring-access layer (ring_access.h), which never owns fds or mappings.
+struct Ring {
+  int fd = -1;
+  abi::io_uring_params params{};
+  RingMemory mem;
+  uint32_t sqTail = 0;      // our tail: SQEs reserved up to here (published when Publish ran)
+  bool forcePoll = false;   // wait with poll() even when FEAT_EXT_ARG is there (tests)
+
+  bool sqpoll() const { return (params.flags & abi::SETUP_SQPOLL) != 0; }
+};
+
+// Point `ring` at an already set-up, mapped ring (sqTail taken from the kernel's tail).
+inline void RingAttach(Ring* ring, int fd, const abi::io_uring_params& p, const RingMemory& mem, bool forcePoll = false) {
+  ring->fd = fd;
+  ring->params = p;
+  ring->mem = mem;
+  ring->sqTail = mem.sqTail ? __atomic_load_n(mem.sqTail, __ATOMIC_RELAXED) : 0;
+  ring->forcePoll = forcePoll;
+}
+
 // Map the three regions separately, as the seed's ioUringState.mapRings (page-aligned sizes).
 // Both mapping functions check the kernel's geometry first (CheckParamsShape, CheckRingGeometry)
 // and read it back from the mapping after (CheckMappedGeometry): a kernel answer that breaks it
@@ -205,17 +224,7 @@ struct BatchEntry {
   bool submitted = false;  // the kernel took this entry's SQE (its res/err then say how it went)
 };
 
-}  // namespace uring
-#endif  // URING_NATIVE_RING_H_
 
-// SendRing and RecvRing each hold a uring::Ring (ring_access.h), which needs RingMemory above.
-// Either include order works: ring.h first includes ring_access.h here, which includes this file
-// again once Ring is complete; ring_access.h first includes this file (the part above), defines
-// Ring, then includes it again. The classes come in the pass that sees Ring defined.
-#include "ring_access.h"
-#if defined(URING_RING_ACCESS_RING_DEFINED) && !defined(URING_NATIVE_RING_H_CLASSES_)
-#define URING_NATIVE_RING_H_CLASSES_
-namespace uring {
 
 class SendRing {
  public:
@@ -379,4 +388,3 @@ class RecvRing {
 };
 
 }  // namespace uring
-#endif  // URING_NATIVE_RING_H_CLASSES_

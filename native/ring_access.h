@@ -23,34 +23,7 @@
 
 namespace uring {
 
-// A mapped ring as the access layer sees it. Owners (SendRing, RecvRing, the probes, the bench)
-// keep one and pass it here; the layer never owns fds or mappings.
-struct Ring {
-  int fd = -1;
-  abi::io_uring_params params{};
-  RingMemory mem;
-  uint32_t sqTail = 0;      // our tail: SQEs reserved up to here (published when Publish ran)
-  bool forcePoll = false;   // wait with poll() even when FEAT_EXT_ARG is there (tests)
-
-  bool sqpoll() const { return (params.flags & abi::SETUP_SQPOLL) != 0; }
-};
-
-// Point `ring` at an already set-up, mapped ring (sqTail taken from the kernel's tail).
-inline void RingAttach(Ring* ring, int fd, const abi::io_uring_params& p, const RingMemory& mem, bool forcePoll = false) {
-  ring->fd = fd;
-  ring->params = p;
-  ring->mem = mem;
-  ring->sqTail = mem.sqTail ? __atomic_load_n(mem.sqTail, __ATOMIC_RELAXED) : 0;
-  ring->forcePoll = forcePoll;
-}
-
-// ring.h's SendRing and RecvRing hold a Ring: their declarations need it complete. ring.h includes
-// this file after its own basics; this marker tells it (and the include below gives them to a file
-// that includes this header first) that Ring is defined now.
-#define URING_RING_ACCESS_RING_DEFINED 1
-}  // namespace uring
-#include "ring.h"
-namespace uring {
+// Ring and RingAttach are in ring.h (the rings' classes hold one).
 
 // ---------------------------------------------------------------------------
 // SQ side
