@@ -168,6 +168,18 @@ uint32_t ForEachCqe(Ring& r, F&& f) {
 // Entering the kernel (ring_access.cc)
 // ---------------------------------------------------------------------------
 
+// The one io_uring_enter wrapper every wait goes through (Submit and SubmitAndWait below).
+// Bounded io_uring_enter: submit `toSubmit`, wait for `waitNr` completions at most timeoutMs.
+// EXT_ARG timeout when `features` has FEAT_EXT_ARG (and !forcePoll), else poll() on the ring fd.
+// Returns the enter result (>= 0, SQEs consumed) or -errno; -ETIME when the wait ran out.
+// EINTR is retried, as the seed does.
+// SQPOLL rings: an enter with toSubmit > 0 passes ENTER_SQ_WAKEUP when the SQ thread sleeps
+// (IORING_SQ_NEED_WAKEUP in *sqFlags, the ring's mapped sq_off.flags word; sq_wakeup.h). Pass
+// sqFlags for such rings: without it (nullptr) every submitting enter on an SQPOLL ring wakes the
+// thread. (Under SQPOLL the kernel returns to_submit even when the GETEVENTS wait ran out.)
+int EnterBounded(int ringFd, uint32_t features, uint32_t ringFlags, uint32_t toSubmit, uint32_t waitNr,
+                 int timeoutMs, bool forcePoll, const uint32_t* sqFlags = nullptr);
+
 // Hand the kernel every published SQE it has not taken, without waiting (SQPOLL: wakes the SQ
 // thread when it sleeps). Returns the enter's result (SQEs taken) or -errno.
 int Submit(Ring& r);

@@ -121,10 +121,10 @@ export const SEED_FINDINGS: readonly SeedFinding[] = [
       'and treat ETIME as a timeout; before it, queue an IORING_OP_TIMEOUT SQE (5.4) or poll the ring fd through the netpoller (POLLIN when CQEs are ready). ' +
       'Do not hold r.mu across the wait, and let Close wake a waiter (IORING_OP_ASYNC_CANCEL of the queued receives) before it takes the lock.',
     port:
-      'native/ring.cc EnterBounded bounds every wait by the ring\'s wait timeout (2000 ms by default): EXT_ARG with a relative timeout where FEAT_EXT_ARG is set, ' +
-      'otherwise a submit and poll() on the ring fd in 50 ms slices; a wait that runs out returns -ETIME, which the probes report instead of hanging. ' +
-      'native/recv_ring.cc RecvRing::ReceivePackets waits through it too, and no ring holds a lock across a wait (each is driven by one thread, native/ring.h).',
-    portFiles: ['native/ring.cc', 'native/recv_ring.cc'],
+      'native/ring_access.cc SubmitAndWait bounds every wait by one deadline per operation (the ring\'s wait timeout, 2000 ms by default), through EnterBounded: EXT_ARG with a relative timeout where FEAT_EXT_ARG is set, ' +
+      'otherwise a submit and poll() on the ring fd in 50 ms slices; an enter that returns early (the submit count in place of its wait\'s ETIME, a poll woken by the first of several CQEs) is followed by another bounded wait, and a wait that runs out returns -ETIME, which the probes report instead of hanging. ' +
+      'native/ring.cc SendRing and native/recv_ring.cc RecvRing::ReceivePackets wait only through it, and no ring holds a lock across a wait (each is driven by one thread, native/ring.h).',
+    portFiles: ['native/ring_access.cc', 'native/ring.cc', 'native/recv_ring.cc'],
   },
   {
     id: 'recv-close-double-munmap',
