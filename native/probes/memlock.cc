@@ -1,5 +1,5 @@
-// See memlock_probe.h.
-#include "memlock_probe.h"
+// See memlock.h.
+#include "probes/memlock.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -1,6 +1,6 @@
 // The kernel operations behind each addon function: ladder, mapping compare, opcode probe, multishot,
 // setup flags, single-issuer, loopback — plain C++ results, no JS.
-#include "probe_ops.h"
+#include "probes/probes.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
