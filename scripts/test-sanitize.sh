@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm run test:sanitize — the native addon under AddressSanitizer + UndefinedBehaviorSanitizer.
 #
-# 1. Builds the addon from native/*.cc (the sources binding.gyp names, same defines and includes)
+# 1. Builds the addon from native/**/*.cc (the sources binding.gyp names, same defines and includes)
 #    with -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 #    into build-sanitize/Release/uring_probe.node (gitignored). g++ is called directly: node-gyp
 #    cannot put a second build next to build/ (build/ stays the normal build, untouched).

@@ -1,4 +1,6 @@
-// The kernel operations behind each addon function, as plain C++ inputs and results (no JS).
+// The kernel operations behind each addon function, as plain C++ inputs and results (no JS). Each is
+// defined in the file named after the TypeScript probe that calls it (src/probes/<probe>.ts ->
+// native/probes/<probe>.cc); what several share is in probe_common.h. (memlockProbe: memlock.h.)
 #pragma once
 
 #include <cstdint>
@@ -15,7 +17,7 @@ struct InternalError {
   int err = 0;                    // -errno
 };
 
-// ---- ringLadder ----
+// ---- ringLadder (ring_setup.cc) ----
 struct RingLadderInput {
   bool recv = false;
   uint32_t entries = 0;
@@ -38,7 +40,7 @@ struct RingLadderOutput {
 };
 void RingLadder(const RingLadderInput& in, RingLadderOutput* out);
 
-// ---- mappingCompare ----
+// ---- mappingCompare (single_mmap.cc) ----
 struct MappingView {
   bool attempted = false;  // the single mapping is made only with FEAT_SINGLE_MMAP
   int res = 0;
@@ -73,7 +75,7 @@ struct MappingCompareOutput {
 // meets a real disagreement (the kernel's answers for two different rings).
 void MappingCompare(uint32_t entries, bool singleFromOtherRing, MappingCompareOutput* out);
 
-// ---- paramsLayout ----
+// ---- paramsLayout (cqe_alignment.cc) ----
 // How many bytes of io_uring_params the kernel really reads and writes, measured: io_uring_setup
 // with the params placed right before an inaccessible page, and with canary bytes past each field.
 constexpr int kParamsWindow = 128;
@@ -90,7 +92,7 @@ struct ParamsLayoutOutput {
 };
 void ParamsLayout(int probeRoom, ParamsLayoutOutput* out);
 
-// ---- probeOpcodes ----
+// ---- probeOpcodes (opcodes.cc) ----
 struct OpcodeProbeOutput {
   int res = 0;
   int lastOp = 0;
@@ -98,7 +100,7 @@ struct OpcodeProbeOutput {
 };
 void ProbeOpcodes(OpcodeProbeOutput* out);
 
-// ---- multishotRecvmsg ----
+// ---- multishotRecvmsg (opcodes.cc) ----
 struct MultishotOutput {
   int res = 0;
   const char* stage = "setup";
@@ -118,7 +120,7 @@ struct MultishotOutput {
 };
 void MultishotRecvmsg(int timeoutMs, MultishotOutput* out);
 
-// ---- trySetupFlags ----
+// ---- trySetupFlags (setup_flags.cc) ----
 struct SetupFlagOutput {
   uint32_t flags = 0;
   int res = 0;
@@ -137,7 +139,7 @@ struct SetupFlagOutput {
 // (cq_off.user_addr: SQ/CQ rings, sq_off.user_addr: SQEs) instead of null addresses.
 void TrySetupFlags(uint32_t flags, uint32_t entries, uint32_t cqEntries, bool userMemory, SetupFlagOutput* out);
 
-// ---- singleIssuerCrossThread ----
+// ---- singleIssuerCrossThread (single_issuer.cc) ----
 struct NopOutcome {
   int enterRes = 0;
   bool hasCqeRes = false;
@@ -153,7 +155,7 @@ struct SingleIssuerOutput {
 // extraFlags: added to SINGLE_ISSUER|CLAMP (tests: SQPOLL, whose SQ thread is the one issuer).
 void SingleIssuerCrossThread(uint32_t extraFlags, SingleIssuerOutput* out);
 
-// ---- loopback ----
+// ---- loopback (loopback.cc) ----
 struct LoopbackInput {
   int family = 4;
   std::vector<uint32_t> sizes;

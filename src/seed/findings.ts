@@ -58,8 +58,8 @@ export const SEED_FINDINGS: readonly SeedFinding[] = [
     port:
       'native/abi.h declares io_cqring_offsets as the kernel does (flags, resv1, user_addr: 40 bytes) and static_asserts sizeof(io_uring_params) == 120; ' +
       'the cqe-alignment probe measures what the kernel copies (the smallest room io_uring_setup accepts before an unmapped page, and the last byte it writes) ' +
-      'and compares it field by field with the seed\'s declared structs (native/probe_ops.cc ParamsLayout), passing with reason SEED_LAYOUT on every kernel that copies 120 bytes.',
-    portFiles: ['native/abi.h', 'native/probe_ops.cc'],
+      'and compares it field by field with the seed\'s declared structs (native/probes/cqe_alignment.cc ParamsLayout), passing with reason SEED_LAYOUT on every kernel that copies 120 bytes.',
+    portFiles: ['native/abi.h', 'native/probes/cqe_alignment.cc'],
   },
   {
     id: 'full-sq-waits-forever',
