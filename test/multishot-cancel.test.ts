@@ -1,4 +1,4 @@
-// Issue 12, point 5, for the multishot RECVMSG probe (native/probe_ops.cc, MultishotRecvmsg): the
+// Issue 12, point 5, for the multishot RECVMSG probe (native/probes/opcodes.cc, MultishotRecvmsg): the
 // probe's multishot request stays armed after the datagrams are in, so the probe cancels it with
 // IORING_OP_ASYNC_CANCEL before unmapping the provided buffers. The seed-era probe submitted the
 // cancel and unmapped right away; where the receive sits in io-wq (or its -ECANCELED completion is

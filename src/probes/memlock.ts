@@ -1,6 +1,6 @@
 // Probe `memlock`: what the seed's ring pair costs in locked memory on this kernel, whether the
 // service's user is charged for it, the limit, and what that user already has locked. Measured by
-// the kernel's own answers (native/memlock_probe.h), never inferred from the kernel version.
+// the kernel's own answers (native/probes/memlock.h), never inferred from the kernel version.
 import { errnoName } from '../errno.js';
 import { loadAddon, type MemlockProbeResult } from '../native.js';
 import type { Facts, FactValue, ProbeResult } from '../types.js';

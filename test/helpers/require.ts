@@ -240,7 +240,7 @@ export async function missingRegisterIowqMaxWorkers(): Promise<string | null> {
   return `kernel ${kernelRelease()} refuses IORING_REGISTER_IOWQ_MAX_WORKERS (${errno})${errno === 'EINVAL' ? ': 5.15+' : ''}`;
 }
 
-/** One multishot RECVMSG with a provided buffer ring, tried for real (native/probe_ops.cc). */
+/** One multishot RECVMSG with a provided buffer ring, tried for real (native/probes/opcodes.cc). */
 export function tryMultishotRecvmsg(): Promise<MultishotResult> {
   return once('multishot', () => addon().multishotRecvmsg({ timeoutMs: 2000 }));
 }
