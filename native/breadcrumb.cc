@@ -4,7 +4,10 @@
 #include <errno.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
+
+// syscalls.h includes breadcrumb.h (not the other way round): no cycle. Its wrappers Note into
+// the private page here, as Attach runs before the shared page is set.
+#include "syscalls.h"
 
 namespace breadcrumb {
 namespace {
@@ -15,10 +18,13 @@ Page* gPage = &gPrivate;
 
 int Attach(int fd) {
   struct stat st;
-  if (fstat(fd, &st) < 0) return -errno;
+  if (int r = sys::Fstat(fd, &st); r < 0) return r;
   if (!S_ISREG(st.st_mode) || st.st_size < static_cast<off_t>(sizeof(Page))) return -EINVAL;
-  void* p = mmap(nullptr, sizeof(Page), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (p == MAP_FAILED) return -errno;
+  void* p = nullptr;
+  if (int r = sys::Mmap(sizeof(Page), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0, &p); r < 0) return r;
+  // Never true (Mmap sets p on success); without it GCC cannot see that and warns of a store
+  // through a null pointer (-Wstringop-overflow).
+  if (p == nullptr) return -EFAULT;
   Page* page = static_cast<Page*>(p);
   page->lastSyscall.store(-1, std::memory_order_relaxed);
   page->calls.store(0, std::memory_order_relaxed);

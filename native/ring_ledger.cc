@@ -5,6 +5,8 @@
 
 #include <atomic>
 
+#include "syscalls.h"  // includes ring_ledger.h too (declarations only: no cycle)
+
 namespace ledger {
 namespace {
 
@@ -39,8 +41,7 @@ void NoteFdClosing(int fd) {
 bool WaitSliceForRelease() {
   const int64_t last = gLastRingCloseNs.load(std::memory_order_relaxed);
   if (last == 0 || MonotonicNs() - last >= kReleaseWindowNs) return false;
-  struct timespec slice = {0, kRetrySliceNs};
-  nanosleep(&slice, nullptr);  // EINTR only shortens one slice; the window bounds the total
+  sys::SleepNsOnce(kRetrySliceNs);  // EINTR only shortens one slice; the window bounds the total
   gRetries.fetch_add(1, std::memory_order_relaxed);
   gWaitedUs.fetch_add(kRetrySliceNs / 1000, std::memory_order_relaxed);
   return true;

@@ -5,7 +5,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,6 +13,7 @@
 
 #include "breadcrumb.h"
 #include "seccomp_compile.h"
+#include "syscalls.h"
 
 namespace runctx {
 namespace {
@@ -30,21 +30,21 @@ struct CapData {
   uint32_t inheritable;
 };
 
-int Raw(long r) { return r < 0 ? -errno : 0; }
-
-// Per-thread switches: the raw syscalls, not glibc's wrappers, which broadcast set*id to every
-// thread of the process (POSIX semantics) and would switch Node's own threads too.
+// Per-thread switches: the raw syscalls (sys::Thread*), not glibc's wrappers, which broadcast
+// set*id to every thread of the process (POSIX semantics) and would switch Node's own threads too.
 int ApplyIds(const Context& c, const char** stage) {
   *stage = "prctl(PR_SET_KEEPCAPS)";
   // Keep the permitted set across the uid change so capset can grant the service's capabilities
   // (systemd's AmbientCapabilities=); without it the kernel clears them on leaving uid 0.
-  if (c.setCaps && c.caps != 0 && Raw(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0)) < 0) return -errno;
+  if (c.setCaps && c.caps != 0) {
+    if (int r = sys::Prctl(PR_SET_KEEPCAPS, 1UL, 0UL, 0UL, 0UL); r < 0) return r;
+  }
   *stage = "setgroups";
-  if (int r = Raw(syscall(SYS_setgroups, c.groups.size(), c.groups.empty() ? nullptr : c.groups.data())); r < 0) return r;
+  if (int r = sys::ThreadSetgroups(c.groups.size(), c.groups.empty() ? nullptr : c.groups.data()); r < 0) return r;
   *stage = "setresgid";
-  if (int r = Raw(syscall(SYS_setresgid, c.gid, c.gid, c.gid)); r < 0) return r;
+  if (int r = sys::ThreadSetresgid(c.gid, c.gid, c.gid); r < 0) return r;
   *stage = "setresuid";
-  if (int r = Raw(syscall(SYS_setresuid, c.uid, c.uid, c.uid)); r < 0) return r;
+  if (int r = sys::ThreadSetresuid(c.uid, c.uid, c.uid); r < 0) return r;
   return 0;
 }
 
@@ -53,7 +53,7 @@ int ApplyCaps(uint64_t caps) {
   CapData d[2] = {};
   d[0].effective = d[0].permitted = static_cast<uint32_t>(caps);
   d[1].effective = d[1].permitted = static_cast<uint32_t>(caps >> 32);
-  return Raw(syscall(SYS_capset, &h, d));
+  return sys::Capset(&h, d);
 }
 
 class ContextThread {

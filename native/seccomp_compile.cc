@@ -4,15 +4,15 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <unistd.h>
+
 
 #include <cstdio>
 #include <map>
 #include <mutex>
 #include <string>
 #include <utility>
+
+#include "syscalls.h"
 
 namespace seccompc {
 namespace {
@@ -303,15 +303,12 @@ int AddRules(const Api& api, ScmpFilterCtx ctx, const Spec& spec, uint32_t defAc
 
 // Reads fd from offset 0 to its end.
 int ReadAll(int fd, std::vector<uint8_t>* bytes) {
-  if (lseek(fd, 0, SEEK_SET) < 0) return -errno;
+  if (int64_t r = sys::Lseek(fd, 0, SEEK_SET); r < 0) return static_cast<int>(r);
   uint8_t buf[4096];
   for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
+    ssize_t n = sys::Read(fd, buf, sizeof buf);  // EINTR retried there
     if (n == 0) return 0;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -errno;
-    }
+    if (n < 0) return static_cast<int>(n);
     bytes->insert(bytes->end(), buf, buf + n);
   }
 }
@@ -331,13 +328,10 @@ int ExportInto(const Api& api, ScmpFilterCtx ctx, int fd, Compiled* out) {
 // seccomp_export_bpf only writes to an fd; a memfd keeps it off the file system and has no pipe
 // capacity limit (libseccomp writes the program with a single write()).
 int ExportBpf(const Api& api, ScmpFilterCtx ctx, Compiled* out) {
-  long fd = syscall(SYS_memfd_create, "seccompc-bpf", static_cast<unsigned long>(kabi::kMfdCloexec));
-  if (fd < 0) {
-    const int err = -errno;  // read before building the message can clobber it
-    return Fail(out, err, "memfd_create: " + ErrText(err));
-  }
-  int rc = ExportInto(api, ctx, static_cast<int>(fd), out);
-  close(static_cast<int>(fd));
+  int fd = sys::MemfdCreate("seccompc-bpf", kabi::kMfdCloexec);
+  if (fd < 0) return Fail(out, fd, "memfd_create: " + ErrText(fd));
+  int rc = ExportInto(api, ctx, fd, out);
+  sys::Close(fd);
   return rc;
 }
 
@@ -393,11 +387,11 @@ int InstallOnThisThread(const std::vector<uint8_t>& bpf) {
   if (count == 0 || bpf.size() % sizeof(kabi::SockFilter) != 0 || count > 0xffff) return -EINVAL;
   // no_new_privs first: without it (or CAP_SYS_ADMIN) the kernel refuses the filter with EACCES.
   // Unsigned long arguments: prctl is variadic, and the kernel wants arg3..arg5 to be whole zeros.
-  if (prctl(kabi::kPrSetNoNewPrivs, 1UL, 0UL, 0UL, 0UL) < 0) return -errno;
+  if (int r = sys::Prctl(kabi::kPrSetNoNewPrivs, 1UL, 0UL, 0UL, 0UL); r < 0) return r;
   kabi::SockFprog prog{static_cast<unsigned short>(count), reinterpret_cast<const kabi::SockFilter*>(bpf.data())};
   // Flags 0, not TSYNC: only the calling thread (and threads it creates later) is filtered.
-  long r = syscall(SYS_seccomp, static_cast<unsigned long>(kabi::kSeccompSetModeFilter), 0UL, &prog);
-  return r < 0 ? -errno : 0;
+  int r = sys::Seccomp(kabi::kSeccompSetModeFilter, 0U, &prog);
+  return r < 0 ? r : 0;
 }
 
 void SetLibraryNameForTest(const char* name) {

@@ -5,8 +5,12 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -174,6 +178,13 @@ inline int SleepMs(uint32_t ms) {
   }
 }
 
+// One nanosleep of `ns` (>= 0), EINTR NOT retried (it only shortens the sleep). 0 or -errno.
+inline int SleepNsOnce(int64_t ns) {
+  breadcrumb::Note(SYS_nanosleep);
+  struct timespec d = {static_cast<time_t>(ns / 1000000000LL), static_cast<long>(ns % 1000000000LL)};
+  return nanosleep(&d, nullptr) < 0 ? NegErrno() : 0;
+}
+
 // sched_setaffinity / sched_getaffinity of the calling thread (pid 0).
 inline int SchedSetAffinity(const cpu_set_t* set) {
   breadcrumb::Note(SYS_sched_setaffinity);
@@ -194,6 +205,105 @@ inline int Poll(struct pollfd* fds, nfds_t n, int timeoutMs) {
 #endif
   int r = poll(fds, n, timeoutMs);
   return r < 0 ? NegErrno() : r;
+}
+
+// ---------------------------------------------------------------------------
+// Files, process attributes, credentials and seccomp (seccomp_compile.cc, run_context.cc,
+// breadcrumb.cc, memlock_probe.cc). Same contract: >= 0 or -errno.
+// ---------------------------------------------------------------------------
+
+// lseek: the new offset (>= 0) or -errno.
+inline int64_t Lseek(int fd, int64_t offset, int whence) {
+  breadcrumb::Note(SYS_lseek);
+  off_t r = lseek(fd, static_cast<off_t>(offset), whence);
+  return r < 0 ? NegErrno() : static_cast<int64_t>(r);
+}
+
+// read (EINTR retried): bytes read (>= 0, 0 at end of file) or -errno.
+inline ssize_t Read(int fd, void* buf, size_t len) {
+  breadcrumb::Note(SYS_read);
+  for (;;) {
+    ssize_t r = read(fd, buf, len);
+    if (r >= 0) return r;
+    if (errno != EINTR) return NegErrno();
+  }
+}
+
+// fstat (glibc 2.33+ makes it newfstatat(fd, "", AT_EMPTY_PATH); the breadcrumb names that one).
+inline int Fstat(int fd, struct stat* st) {
+#if defined(SYS_newfstatat) && defined(__GLIBC_PREREQ) && __GLIBC_PREREQ(2, 33)
+  breadcrumb::Note(SYS_newfstatat);
+#elif defined(SYS_fstat)
+  breadcrumb::Note(SYS_fstat);
+#else
+  breadcrumb::Note(SYS_fstat64);
+#endif
+  return fstat(fd, st) < 0 ? NegErrno() : 0;
+}
+
+// memfd_create as the raw syscall (glibc has a wrapper only from 2.27): the fd or -errno.
+inline int MemfdCreate(const char* name, unsigned int flags) {
+  breadcrumb::Note(SYS_memfd_create);
+  long r = syscall(SYS_memfd_create, name, static_cast<unsigned long>(flags));
+  return r < 0 ? NegErrno() : static_cast<int>(r);
+}
+
+// prctl with every argument a whole unsigned long (prctl is variadic; the kernel wants unused
+// arguments to be zero in all 64 bits). Its result (>= 0: some options return a value) or -errno.
+inline int Prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5) {
+  breadcrumb::Note(SYS_prctl);
+  int r = prctl(option, arg2, arg3, arg4, arg5);
+  return r < 0 ? NegErrno() : r;
+}
+
+// seccomp(2) as the raw syscall (no glibc wrapper): its result or -errno.
+inline int Seccomp(unsigned int operation, unsigned int flags, void* args) {
+  breadcrumb::Note(SYS_seccomp);
+  long r = syscall(SYS_seccomp, static_cast<unsigned long>(operation), static_cast<unsigned long>(flags), args);
+  return r < 0 ? NegErrno() : static_cast<int>(r);
+}
+
+// Credentials of the CALLING THREAD only: the raw syscalls, not glibc's wrappers, which broadcast
+// set*id to every thread of the process (POSIX semantics). 0 or -errno.
+inline int ThreadSetgroups(size_t size, const gid_t* list) {
+  breadcrumb::Note(SYS_setgroups);
+  return syscall(SYS_setgroups, size, list) < 0 ? NegErrno() : 0;
+}
+
+inline int ThreadSetresgid(gid_t rgid, gid_t egid, gid_t sgid) {
+  breadcrumb::Note(SYS_setresgid);
+  return syscall(SYS_setresgid, rgid, egid, sgid) < 0 ? NegErrno() : 0;
+}
+
+inline int ThreadSetresuid(uid_t ruid, uid_t euid, uid_t suid) {
+  breadcrumb::Note(SYS_setresuid);
+  return syscall(SYS_setresuid, ruid, euid, suid) < 0 ? NegErrno() : 0;
+}
+
+// capset(2) (per thread; header and data are linux/capability.h's layouts). 0 or -errno.
+inline int Capset(void* header, void* data) {
+  breadcrumb::Note(SYS_capset);
+  return syscall(SYS_capset, header, data) < 0 ? NegErrno() : 0;
+}
+
+// getrlimit / setrlimit of this process. Current glibc makes both as prlimit64(0, ...) (2.36 here); the breadcrumb
+// names that one where the platform has it. 0 or -errno.
+inline int Getrlimit(int resource, struct rlimit* out) {
+#ifdef SYS_prlimit64
+  breadcrumb::Note(SYS_prlimit64);
+#else
+  breadcrumb::Note(SYS_getrlimit);
+#endif
+  return getrlimit(resource, out) < 0 ? NegErrno() : 0;
+}
+
+inline int Setrlimit(int resource, const struct rlimit* rl) {
+#ifdef SYS_prlimit64
+  breadcrumb::Note(SYS_prlimit64);
+#else
+  breadcrumb::Note(SYS_setrlimit);
+#endif
+  return setrlimit(resource, rl) < 0 ? NegErrno() : 0;
 }
 
 inline long PageSize() { return sysconf(_SC_PAGESIZE); }

@@ -22,7 +22,7 @@ uint64_t FromRlim(rlim_t v) { return v == RLIM_INFINITY ? UINT64_MAX : static_ca
 
 int SetSoft(rlim_t soft, rlim_t hard) {
   struct rlimit rl = {soft, hard};
-  return setrlimit(RLIMIT_MEMLOCK, &rl) < 0 ? -errno : 0;
+  return sys::Setrlimit(RLIMIT_MEMLOCK, &rl);
 }
 
 // One ring of the seed's kind; the flags do not change its size, so CLAMP alone is enough.
@@ -130,8 +130,8 @@ uint32_t GeometryPages(uint32_t entries, uint64_t pageSize) {
 void MemlockProbe(const MemlockInput& in, MemlockOutput* out) {
   out->pageSize = static_cast<uint64_t>(sys::PageSize());
   struct rlimit orig;
-  if (getrlimit(RLIMIT_MEMLOCK, &orig) < 0) {
-    out->res = -errno;
+  if (int r = sys::Getrlimit(RLIMIT_MEMLOCK, &orig); r < 0) {
+    out->res = r;
     out->stage = "getrlimit";
     return;
   }
@@ -143,7 +143,7 @@ void MemlockProbe(const MemlockInput& in, MemlockOutput* out) {
   Job job{&in, out, orig.rlim_max};
   if (orig.rlim_max != RLIM_INFINITY && orig.rlim_max < in.scanLimitBytes) {
     struct rlimit raised = {orig.rlim_cur, static_cast<rlim_t>(in.scanLimitBytes)};
-    if (setrlimit(RLIMIT_MEMLOCK, &raised) == 0) job.hard = raised.rlim_max;
+    if (sys::Setrlimit(RLIMIT_MEMLOCK, &raised) == 0) job.hard = raised.rlim_max;
   }
   // A thread of its own: it takes the service's ids, which cannot be given back.
   pthread_t t;
