@@ -1,4 +1,5 @@
-// N-API glue: argument checks, AsyncWorkers running probe_ops off the JS thread, results as JS objects.
+// N-API glue of the product's exports: options read with napiu::Reader, probe_ops run off the JS thread by
+// napiu::Queue (napi_util.h), results as JS objects. The test-only entry points are in test_scenarios.cc.
 #include <napi.h>
 
 #include <string.h>
@@ -23,202 +24,45 @@
 #include "seccomp_compile.h"
 #include "ring.h"
 #include "syscalls.h"
+#include "napi_util.h"
+#include "test_scenarios.h"
 
 #if __has_include("bench/bench_addon.h")
 #include "bench/bench_addon.h"
 #define URING_PROBE_HAS_BENCH 1
 #endif
 
+// The result object of a CancelReport (test_scenarios.h: the cancel-await scenario builds them too).
+Napi::Object CancelReportObject(Napi::Env env, const uring::CancelReport& c) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("targets", c.targets);
+  o.Set("cancelsSubmitted", c.cancelsSubmitted);
+  o.Set("cancelsFailed", c.cancelsFailed);
+  o.Set("cancelCqes", c.cancelCqes);
+  o.Set("awaited", c.awaited);
+  o.Set("outstanding", c.outstanding);
+  o.Set("freed", c.freed);
+  o.Set("leaked", c.leaked);
+  o.Set("elapsedMs", static_cast<double>(c.elapsedMs));
+  return o;
+}
+
 namespace {
 
-// ---------------------------------------------------------------------------
-// Errors
-// ---------------------------------------------------------------------------
-std::string ErrnoName(int err) { return errname::Name(err); }
+using napiu::NullOr;
+using napiu::Queue;
+using napiu::Reader;
 
-// A Node-style error: message "<syscall>: <strerror>", code 'EINVAL', errno -22, syscall.
-Napi::Error NodeError(Napi::Env env, const char* syscall, int negErrno) {
-  const int err = negErrno < 0 ? -negErrno : negErrno;
-  std::string message = std::string(syscall) + ": " + strerror(err);
-  Napi::Error e = Napi::Error::New(env, message);
-  e.Set("code", Napi::String::New(env, ErrnoName(err)));
-  e.Set("errno", Napi::Number::New(env, -err));
-  e.Set("syscall", Napi::String::New(env, syscall));
-  return e;
-}
-
-Napi::Value RejectedWith(Napi::Env env, const Napi::Error& error) {
-  Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
-  d.Reject(error.Value());
-  return d.Promise();
-}
-
-// A getter (or Proxy trap) on the options threw while we read them: reject with that exception
-// instead of queueing work with a half-read input (N-API calls after it fail).
-Napi::Value RejectTypeError(Napi::Env env, const std::string& message) {
-  if (env.IsExceptionPending()) return RejectedWith(env, env.GetAndClearPendingException());
-  return RejectedWith(env, Napi::TypeError::New(env, message));
-}
-
-// Which outputs carry an internal failure.
-const probe::InternalError* InternalOf(const probe::RingLadderOutput& o) { return &o.internal; }
-const probe::InternalError* InternalOf(const probe::SingleIssuerOutput& o) { return &o.internal; }
-const probe::InternalError* InternalOf(const probe::LoopbackOutput& o) { return &o.internal; }
-template <typename T>
-const probe::InternalError* InternalOf(const T&) {
-  return nullptr;
-}
-
-// ---------------------------------------------------------------------------
-// One AsyncWorker for every operation: Execute runs the plain C++ operation on a libuv
-// worker thread; OnOK (JS thread) turns the result struct into a JS object. Kernel operations
-// run on the service's context thread when one was configured (run_context.h); the worker
-// waits for them there.
-// ---------------------------------------------------------------------------
-template <typename Out>
-class OperationWorker : public Napi::AsyncWorker {
- public:
-  using Run = std::function<void(Out*)>;
-  using Build = Napi::Value (*)(Napi::Env, const Out&);
-
-  OperationWorker(Napi::Env env, Run run, Build build, bool inContext)
-      : Napi::AsyncWorker(env),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        run_(std::move(run)),
-        build_(build),
-        inContext_(inContext) {}
-
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
- protected:
-  void Execute() override {
-    if (!inContext_) {
-      run_(&out_);
-      return;
-    }
-    if (runctx::Run([this] { run_(&out_); }) == -EOWNERDEAD) runctx::DieOfThreadKill();
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    const probe::InternalError* internal = InternalOf(out_);
-    if (internal && internal->syscall) {
-      deferred_.Reject(NodeError(env, internal->syscall, internal->err).Value());
-      return;
-    }
-    deferred_.Resolve(build_(env, out_));
-  }
-
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  Run run_;
-  Build build_;
-  bool inContext_;
-  Out out_{};
-};
-
-template <typename Out>
-Napi::Value Queue(Napi::Env env, typename OperationWorker<Out>::Run run, typename OperationWorker<Out>::Build build,
-                  bool inContext = true) {
-  if (env.IsExceptionPending()) return RejectedWith(env, env.GetAndClearPendingException());
-  auto* worker = new OperationWorker<Out>(env, std::move(run), build, inContext);
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
-}
-
-// ---------------------------------------------------------------------------
-// Argument helpers. Each returns false and fills `error` on a bad value.
-// ---------------------------------------------------------------------------
-bool OptionsObject(const Napi::CallbackInfo& info, bool required, Napi::Object* out, std::string* error,
-                   const char* fn) {
-  if (info.Length() < 1 || info[0].IsUndefined()) {
-    if (required) {
-      *error = std::string(fn) + ": an options object is required";
-      return false;
-    }
-    *out = Napi::Object::New(info.Env());
-    return true;
-  }
-  if (!info[0].IsObject() || info[0].IsArray()) {
-    *error = std::string(fn) + ": options must be an object";
-    return false;
-  }
-  *out = info[0].As<Napi::Object>();
-  return true;
-}
-
-bool GetUint(const Napi::Object& o, const char* key, bool required, double min, double max, uint32_t* out,
-             std::string* error, const char* fn) {
-  Napi::Value v = o.Get(key);
-  if (v.IsEmpty()) return false;  // the getter threw (pending exception)
-  if (v.IsUndefined()) {
-    if (!required) return true;
-    *error = std::string(fn) + ": options." + key + " is required";
-    return false;
-  }
-  if (!v.IsNumber()) {
-    *error = std::string(fn) + ": options." + key + " must be a number";
-    return false;
-  }
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= min && d <= max) || d != static_cast<double>(static_cast<uint64_t>(d))) {
-    *error = std::string(fn) + ": options." + key + " must be an integer from " + std::to_string(static_cast<uint64_t>(min)) +
-             " to " + std::to_string(static_cast<uint64_t>(max));
-    return false;
-  }
-  *out = static_cast<uint32_t>(d);
-  return true;
-}
-
-bool GetBool(const Napi::Object& o, const char* key, bool* out, std::string* error, const char* fn) {
-  Napi::Value v = o.Get(key);
-  if (v.IsEmpty()) return false;  // the getter threw (pending exception)
-  if (v.IsUndefined()) return true;
-  if (!v.IsBoolean()) {
-    *error = std::string(fn) + ": options." + key + " must be a boolean";
-    return false;
-  }
-  *out = v.As<Napi::Boolean>().Value();
-  return true;
-}
-
-bool GetUintArray(const Napi::Object& o, const char* key, size_t minLen, size_t maxLen, double min, double max,
-                  std::vector<uint32_t>* out, std::string* error, const char* fn) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsArray()) {
-    *error = std::string(fn) + ": options." + key + " must be an array of integers";
-    return false;
-  }
-  Napi::Array a = v.As<Napi::Array>();
-  if (a.Length() < minLen || a.Length() > maxLen) {
-    *error = std::string(fn) + ": options." + key + " must have " + std::to_string(minLen) + " to " +
-             std::to_string(maxLen) + " entries";
-    return false;
-  }
-  for (uint32_t i = 0; i < a.Length(); i++) {
-    Napi::Value e = a.Get(i);
-    double d = e.IsNumber() ? e.As<Napi::Number>().DoubleValue() : -1;
-    if (!e.IsNumber() || !(d >= min && d <= max) || d != static_cast<double>(static_cast<uint64_t>(d))) {
-      *error = std::string(fn) + ": options." + key + "[" + std::to_string(i) + "] must be an integer from " +
-               std::to_string(static_cast<uint64_t>(min)) + " to " + std::to_string(static_cast<uint64_t>(max));
-      return false;
-    }
-    out->push_back(static_cast<uint32_t>(d));
-  }
+// An output's internal failure: thrown here, so that Queue rejects with it (a Node-style error).
+bool Internal(Napi::Env env, const probe::InternalError& e) {
+  if (!e.syscall) return false;
+  napiu::NodeError(env, e.syscall, e.err).ThrowAsJavaScriptException();
   return true;
 }
 
 // ---------------------------------------------------------------------------
 // Result builders
 // ---------------------------------------------------------------------------
-Napi::Value NullOr(Napi::Env env, bool present, const std::function<Napi::Value()>& make) {
-  return present ? make() : env.Null();
-}
-
 Napi::Object MappingObject(Napi::Env env, const uring::RingMapping& m) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("strategy", m.single ? "single" : "separate");
@@ -271,6 +115,7 @@ Napi::Array PairArray(Napi::Env env, uint32_t a, uint32_t b) {
 }
 
 Napi::Value BuildRingLadder(Napi::Env env, const probe::RingLadderOutput& out) {
+  if (Internal(env, out.internal)) return env.Undefined();
   const uring::SetupReport& rep = out.report;
   Napi::Object o = Napi::Object::New(env);
   o.Set("res", rep.res);
@@ -396,8 +241,6 @@ Napi::Value BuildOpcodes(Napi::Env env, const probe::OpcodeProbeOutput& out) {
   return o;
 }
 
-Napi::Object CancelReportObject(Napi::Env env, const uring::CancelReport& c);  // below
-
 Napi::Value BuildMultishot(Napi::Env env, const probe::MultishotOutput& out) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("res", out.res);
@@ -431,6 +274,7 @@ Napi::Value BuildSetupFlag(Napi::Env env, const probe::SetupFlagOutput& out) {
 }
 
 Napi::Value BuildSingleIssuer(Napi::Env env, const probe::SingleIssuerOutput& out) {
+  if (Internal(env, out.internal)) return env.Undefined();
   auto nop = [&](const probe::NopOutcome& n) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("enterRes", n.enterRes);
@@ -446,6 +290,7 @@ Napi::Value BuildSingleIssuer(Napi::Env env, const probe::SingleIssuerOutput& ou
 }
 
 Napi::Value BuildLoopback(Napi::Env env, const probe::LoopbackOutput& out) {
+  if (Internal(env, out.internal)) return env.Undefined();
   auto counters = [&](const probe::SendCounters& c, bool withEntries) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("calls", c.calls);
@@ -539,41 +384,33 @@ constexpr double kMaxTimeoutMs = 600000;
 
 Napi::Value RingLadder(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const char* fn = "ringLadder";
-  std::string err;
-  Napi::Object o;
-  if (!OptionsObject(info, true, &o, &err, fn)) return RejectTypeError(env, err);
+  Reader r = Reader::Args(info, "ringLadder", true);
   probe::RingLadderInput in;
-  Napi::Value kind = o.Get("kind");
-  if (!kind.IsString() || (kind.As<Napi::String>().Utf8Value() != "send" && kind.As<Napi::String>().Utf8Value() != "recv"))
-    return RejectTypeError(env, "ringLadder: options.kind must be 'send' or 'recv'");
-  in.recv = kind.As<Napi::String>().Utf8Value() == "recv";
+  std::string kind;
   uint32_t pool = uring::kDefaultRecvPoolSize, bufSize = uring::kDefaultRecvBufferSize;
-  if (!GetUint(o, "entries", false, 0, kMaxEntries, &in.entries, &err, fn) ||
-      !GetUint(o, "poolSize", false, 0, 1u << 20, &pool, &err, fn) ||
-      !GetUint(o, "bufferSize", false, 1, 65536, &bufSize, &err, fn) ||
-      !GetBool(o, "registerMaxWorkers", &in.registerMaxWorkers, &err, fn) ||
-      !GetBool(o, "holdSendRing", &in.holdSendRing, &err, fn))
-    return RejectTypeError(env, err);
+  r.OneOf("kind", {"send", "recv"}, &kind, true);
+  r.Uint("entries", &in.entries, 0, kMaxEntries);
+  r.Uint("poolSize", &pool, 0, 1u << 20);
+  r.Uint("bufferSize", &bufSize, 1, 65536);
+  r.Bool("registerMaxWorkers", &in.registerMaxWorkers);
+  r.Bool("holdSendRing", &in.holdSendRing);
+  r.UintArray("flagSets", &in.flagSets, 1, uring::kMaxFlagSets, 0, 4294967295.0);
+  if (!r.ok()) return r.Reject();
+  in.recv = kind == "recv";
   in.poolSize = static_cast<int>(pool);
   in.bufferSize = static_cast<int>(bufSize);
-  if (!o.Get("flagSets").IsUndefined() &&
-      !GetUintArray(o, "flagSets", 1, uring::kMaxFlagSets, 0, 4294967295.0, &in.flagSets, &err, fn))
-    return RejectTypeError(env, err);
   return Queue<probe::RingLadderOutput>(env, [in](probe::RingLadderOutput* out) { probe::RingLadder(in, out); },
                                         BuildRingLadder);
 }
 
 Napi::Value MappingCompare(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const char* fn = "mappingCompare";
-  std::string err;
-  Napi::Object o;
   uint32_t entries = 8;
   bool otherRing = false;
-  if (!OptionsObject(info, false, &o, &err, fn) || !GetUint(o, "entries", false, 1, kMaxEntries, &entries, &err, fn) ||
-      !GetBool(o, "singleFromOtherRing", &otherRing, &err, fn))
-    return RejectTypeError(env, err);
+  Reader r = Reader::Args(info, "mappingCompare", false);
+  r.Uint("entries", &entries, 1, kMaxEntries);
+  r.Bool("singleFromOtherRing", &otherRing);
+  if (!r.ok()) return r.Reject();
   return Queue<probe::MappingCompareOutput>(
       env, [entries, otherRing](probe::MappingCompareOutput* out) { probe::MappingCompare(entries, otherRing, out); },
       BuildMappingCompare);
@@ -581,13 +418,9 @@ Napi::Value MappingCompare(const Napi::CallbackInfo& info) {
 
 Napi::Value ParamsLayout(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const char* fn = "paramsLayout";
-  std::string err;
-  Napi::Object o;
   uint32_t room = 0;
-  if (!OptionsObject(info, false, &o, &err, fn) ||
-      !GetUint(o, "room", false, 0, probe::kParamsWindow, &room, &err, fn))
-    return RejectTypeError(env, err);
+  Reader r = Reader::Args(info, "paramsLayout", false);
+  if (!r.Uint("room", &room, 0, probe::kParamsWindow)) return r.Reject();
   return Queue<probe::ParamsLayoutOutput>(
       env, [room](probe::ParamsLayoutOutput* out) { probe::ParamsLayout(static_cast<int>(room), out); },
       BuildParamsLayout);
@@ -600,13 +433,9 @@ Napi::Value ProbeOpcodes(const Napi::CallbackInfo& info) {
 
 Napi::Value MultishotRecvmsg(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const char* fn = "multishotRecvmsg";
-  std::string err;
-  Napi::Object o;
   uint32_t timeoutMs = uring::kDefaultWaitTimeoutMs;
-  if (!OptionsObject(info, false, &o, &err, fn) ||
-      !GetUint(o, "timeoutMs", false, 1, kMaxTimeoutMs, &timeoutMs, &err, fn))
-    return RejectTypeError(env, err);
+  Reader r = Reader::Args(info, "multishotRecvmsg", false);
+  if (!r.Uint("timeoutMs", &timeoutMs, 1, kMaxTimeoutMs)) return r.Reject();
   return Queue<probe::MultishotOutput>(
       env, [timeoutMs](probe::MultishotOutput* out) { probe::MultishotRecvmsg(static_cast<int>(timeoutMs), out); },
       BuildMultishot);
@@ -614,16 +443,14 @@ Napi::Value MultishotRecvmsg(const Napi::CallbackInfo& info) {
 
 Napi::Value TrySetupFlags(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const char* fn = "trySetupFlags";
-  std::string err;
-  Napi::Object o;
   uint32_t flags = 0, entries = 8, cqEntries = 0;
   bool userMemory = false;
-  if (!OptionsObject(info, true, &o, &err, fn) || !GetUint(o, "flags", true, 0, 4294967295.0, &flags, &err, fn) ||
-      !GetUint(o, "entries", false, 1, kMaxEntries, &entries, &err, fn) ||
-      !GetUint(o, "cqEntries", false, 1, kMaxEntries * 2, &cqEntries, &err, fn) ||
-      !GetBool(o, "userMemory", &userMemory, &err, fn))
-    return RejectTypeError(env, err);
+  Reader r = Reader::Args(info, "trySetupFlags", true);
+  r.Uint("flags", &flags, 0, 4294967295.0, true);
+  r.Uint("entries", &entries, 1, kMaxEntries);
+  r.Uint("cqEntries", &cqEntries, 1, kMaxEntries * 2);
+  r.Bool("userMemory", &userMemory);
+  if (!r.ok()) return r.Reject();
   return Queue<probe::SetupFlagOutput>(
       env,
       [flags, entries, cqEntries, userMemory](probe::SetupFlagOutput* out) {
@@ -634,13 +461,9 @@ Napi::Value TrySetupFlags(const Napi::CallbackInfo& info) {
 
 Napi::Value SingleIssuerCrossThread(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const char* fn = "singleIssuerCrossThread";
-  std::string err;
-  Napi::Object o;
   uint32_t extraFlags = 0;
-  if (!OptionsObject(info, false, &o, &err, fn) ||
-      !GetUint(o, "extraFlags", false, 0, 4294967295.0, &extraFlags, &err, fn))
-    return RejectTypeError(env, err);
+  Reader r = Reader::Args(info, "singleIssuerCrossThread", false);
+  if (!r.Uint("extraFlags", &extraFlags, 0, 4294967295.0)) return r.Reject();
   return Queue<probe::SingleIssuerOutput>(
       env, [extraFlags](probe::SingleIssuerOutput* out) { probe::SingleIssuerCrossThread(extraFlags, out); },
       BuildSingleIssuer);
@@ -648,22 +471,17 @@ Napi::Value SingleIssuerCrossThread(const Napi::CallbackInfo& info) {
 
 Napi::Value Loopback(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const char* fn = "loopback";
-  std::string err;
-  Napi::Object o;
-  if (!OptionsObject(info, true, &o, &err, fn)) return RejectTypeError(env, err);
   probe::LoopbackInput in;
   uint32_t family = 0, batch = 0, pool = uring::kDefaultRecvPoolSize, timeoutMs = uring::kDefaultWaitTimeoutMs;
-  if (!GetUint(o, "family", true, 4, 6, &family, &err, fn)) return RejectTypeError(env, err);
-  if (family != 4 && family != 6) return RejectTypeError(env, "loopback: options.family must be 4 or 6");
+  Reader r = Reader::Args(info, "loopback", true);
+  if (r.Uint("family", &family, 4, 6, true) && family != 4 && family != 6) r.Fail("loopback: options.family must be 4 or 6");
   in.family = static_cast<int>(family);
-  if (!GetUintArray(o, "sizes", 0, 4096, probe::kLoopbackMinSize, probe::LoopbackMaxSize(in.family), &in.sizes, &err,
-                    fn) ||
-      !GetUint(o, "batch", true, 0, 4096, &batch, &err, fn) ||
-      !GetUint(o, "poolSize", false, 1, uring::kMaxRecvPoolSize, &pool, &err, fn) ||
-      !GetUint(o, "timeoutMs", false, 1, kMaxTimeoutMs, &timeoutMs, &err, fn) ||
-      !GetBool(o, "forcePollWait", &in.forcePollWait, &err, fn))
-    return RejectTypeError(env, err);
+  r.UintArray("sizes", &in.sizes, 0, 4096, probe::kLoopbackMinSize, probe::LoopbackMaxSize(in.family), true);
+  r.Uint("batch", &batch, 0, 4096, true);
+  r.Uint("poolSize", &pool, 1, uring::kMaxRecvPoolSize);
+  r.Uint("timeoutMs", &timeoutMs, 1, kMaxTimeoutMs);
+  r.Bool("forcePollWait", &in.forcePollWait);
+  if (!r.ok()) return r.Reject();
   in.batch = batch;
   in.poolSize = static_cast<int>(pool);
   in.timeoutMs = static_cast<int>(timeoutMs);
@@ -676,11 +494,7 @@ Napi::Value Loopback(const Napi::CallbackInfo& info) {
 // ---------------------------------------------------------------------------
 runctx::Context gWho;  // ids and caps of the configured context (for the memlock probe)
 
-// A TypeError thrown from a synchronous function: "<fn>: <message>".
-Napi::Value ThrowTypeError(Napi::Env env, const char* fn, const std::string& message) {
-  Napi::TypeError::New(env, std::string(fn) + ": " + message).ThrowAsJavaScriptException();
-  return env.Undefined();
-}
+using napiu::ThrowTypeError;
 
 Napi::Array StringArray(Napi::Env env, const std::vector<std::string>& items) {
   Napi::Array a = Napi::Array::New(env, items.size());
@@ -690,7 +504,7 @@ Napi::Array StringArray(Napi::Env env, const std::vector<std::string>& items) {
 
 Napi::Value SetBreadcrumbFd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsNumber()) return ThrowTypeError(env, "setBreadcrumbFd", "fd must be a number");
+  if (info.Length() < 1 || !info[0].IsNumber()) return ThrowTypeError(env, "setBreadcrumbFd: fd must be a number");
   return Napi::Number::New(env, breadcrumb::Attach(info[0].As<Napi::Number>().Int32Value()));
 }
 
@@ -742,7 +556,7 @@ bool ParseAction(const Napi::Value& v, seccompc::Action* out) {
 // compileSeccomp(spec): a FilterSpec (src/context/filter-spec.ts) -> BPF via libseccomp.
 Napi::Value CompileSeccomp(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto fail = [&](const std::string& m) { return ThrowTypeError(env, "compileSeccomp", m); };
+  auto fail = [&](const std::string& m) { return ThrowTypeError(env, "compileSeccomp: " + m); };
   if (info.Length() < 1 || !info[0].IsObject()) return fail("spec must be an object");
   Napi::Object spec = info[0].As<Napi::Object>();
   seccompc::Spec in;
@@ -807,7 +621,7 @@ Napi::Value CompileSeccomp(const Napi::CallbackInfo& info) {
 // {res, stage}. RLIMIT_MEMLOCK is set apart (setMemlock), after the memlock probe measured.
 Napi::Value SetContext(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto fail = [&](const std::string& m) { return ThrowTypeError(env, "setContext", m); };
+  auto fail = [&](const std::string& m) { return ThrowTypeError(env, "setContext: " + m); };
   if (info.Length() < 1 || !info[0].IsObject()) return fail("options must be an object");
   Napi::Object o = info[0].As<Napi::Object>();
   runctx::Context ctx;
@@ -860,7 +674,7 @@ Napi::Value SetMemlock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint64_t s = 0, h = 0;
   if (info.Length() < 2 || !ParseU64(info[0], true, &s) || !ParseU64(info[1], true, &h) || s > h)
-    return ThrowTypeError(env, "setMemlock", "soft and hard must be decimal strings or 'infinity', soft <= hard");
+    return ThrowTypeError(env, "setMemlock: soft and hard must be decimal strings or 'infinity', soft <= hard");
   struct rlimit rl = {s == UINT64_MAX ? RLIM_INFINITY : static_cast<rlim_t>(s),
                       h == UINT64_MAX ? RLIM_INFINITY : static_cast<rlim_t>(h)};
   return Napi::Number::New(env, setrlimit(RLIMIT_MEMLOCK, &rl) < 0 ? -errno : 0);
@@ -895,16 +709,13 @@ Napi::Value BuildMemlock(Napi::Env env, const probe::MemlockOutput& out) {
 // configured user (not on the context thread: it must raise the hard limit first, as root).
 Napi::Value MemlockProbe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const char* fn = "memlockProbe";
-  std::string err;
-  Napi::Object o;
   probe::MemlockInput in;
   uint32_t limitMiB = 64;
-  if (!OptionsObject(info, false, &o, &err, fn) ||
-      !GetUint(o, "sendEntries", false, 1, kMaxEntries, &in.sendEntries, &err, fn) ||
-      !GetUint(o, "recvEntries", false, 1, kMaxEntries, &in.recvEntries, &err, fn) ||
-      !GetUint(o, "scanLimitMiB", false, 1, 4096, &limitMiB, &err, fn))
-    return RejectTypeError(env, err);
+  Reader r = Reader::Args(info, "memlockProbe", false);
+  r.Uint("sendEntries", &in.sendEntries, 1, kMaxEntries);
+  r.Uint("recvEntries", &in.recvEntries, 1, kMaxEntries);
+  r.Uint("scanLimitMiB", &limitMiB, 1, 4096);
+  if (!r.ok()) return r.Reject();
   in.who = gWho;
   in.scanLimitBytes = static_cast<uint64_t>(limitMiB) << 20;
   return Queue<probe::MemlockOutput>(env, [in](probe::MemlockOutput* out) { probe::MemlockProbe(in, out); },
@@ -922,436 +733,6 @@ Napi::Value RingLedgerStats(const Napi::CallbackInfo& info) {
 }
 
 
-// ---------------------------------------------------------------------------
-// Test-only: ringFaultScenario drives a SendRing and a RecvRing over one UDP loopback pair,
-// synchronously on the calling thread (so a fault injected into the N-th io_uring_enter of the
-// process lands on a known step), and reports every step's result and every datagram received.
-// Steps: fill the receive pool; `singles` x (Sendmsg, ReceivePackets(wait)); `batches` x
-// SendmsgBatch of `batch`; `after` x (Sendmsg, ReceivePackets(wait)); then receive until every
-// datagram whose send succeeded is in (or the wait runs out).
-// ---------------------------------------------------------------------------
-Napi::Value RingFaultScenario(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const char* fn = "ringFaultScenario";
-  std::string err;
-  Napi::Object o;
-  uint32_t sendEntries = 8, poolSize = 4, singles = 3, batch = 0, batches = 1, after = 3, timeoutMs = 500;
-  uint32_t ringFlags = 0, idleMs = 0;  // setup flags ORed into both rings' ladders (SQPOLL); idle before `after`
-  if (!OptionsObject(info, false, &o, &err, fn) || !GetUint(o, "sendEntries", false, 1, 4096, &sendEntries, &err, fn) ||
-      !GetUint(o, "ringFlags", false, 0, 4294967295.0, &ringFlags, &err, fn) ||
-      !GetUint(o, "idleMs", false, 0, 10000, &idleMs, &err, fn) ||
-      !GetUint(o, "poolSize", false, 1, 256, &poolSize, &err, fn) ||
-      !GetUint(o, "singles", false, 0, 64, &singles, &err, fn) || !GetUint(o, "batch", false, 0, 4096, &batch, &err, fn) ||
-      !GetUint(o, "batches", false, 0, 8, &batches, &err, fn) || !GetUint(o, "after", false, 0, 64, &after, &err, fn) ||
-      !GetUint(o, "timeoutMs", false, 1, 10000, &timeoutMs, &err, fn)) {
-    if (!env.IsExceptionPending()) Napi::TypeError::New(env, err).ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  Napi::Object out = Napi::Object::New(env);
-  Napi::Array steps = Napi::Array::New(env);
-  Napi::Array sentOk = Napi::Array::New(env);
-  Napi::Array received = Napi::Array::New(env);
-  uint32_t nSteps = 0, nSent = 0, nReceived = 0;
-  auto step = [&](const char* op, int res, uint32_t seq) {
-    Napi::Object s = Napi::Object::New(env);
-    s.Set("op", op);
-    s.Set("res", res);
-    s.Set("seq", seq);
-    steps.Set(nSteps++, s);
-    return s;
-  };
-  auto fail = [&](const char* stage, int res) {
-    out.Set("stage", stage);
-    out.Set("res", res);
-    return out;
-  };
-
-  struct sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int rs = sys::Socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (rs < 0) return fail("socket", rs);
-  int ss = sys::Socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (ss < 0) {
-    sys::Close(rs);
-    return fail("socket", ss);
-  }
-  struct Closer {
-    int a, b;
-    ~Closer() { sys::Close(a), sys::Close(b); }
-  } closer{rs, ss};
-  int rcvbuf = 4 << 20;
-  sys::SetSockOpt(rs, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-  int r = sys::Bind(rs, reinterpret_cast<struct sockaddr*>(&addr), len);
-  if (r == 0) r = sys::GetSockName(rs, reinterpret_cast<struct sockaddr*>(&addr), &len);
-  if (r < 0) return fail("bind", r);
-
-  // The seed's ladder with ringFlags ORed into each set (as bench --ring-flags does).
-  const uint32_t flagSets[2] = {uring::kSeedFlagSets[0] | ringFlags, uring::kSeedFlagSets[1] | ringFlags};
-  uring::SendRing sendRing;
-  uring::SetupOptions sendOpts;
-  sendOpts.entries = sendEntries;
-  sendOpts.waitTimeoutMs = static_cast<int>(timeoutMs);
-  sendOpts.flagSets = flagSets;
-  sendOpts.flagSetCount = 2;
-  r = sendRing.Setup(sendOpts, nullptr);
-  if (r < 0) return fail("send-ring", r);
-  out.Set("sendEntries", sendRing.params().sq_entries);
-  out.Set("sendRingFlags", sendRing.params().flags);
-  uring::RecvRing recvRing;
-  uring::SetupOptions recvOpts;
-  recvOpts.poolSize = static_cast<int>(poolSize);
-  recvOpts.waitTimeoutMs = static_cast<int>(timeoutMs);
-  recvOpts.flagSets = flagSets;
-  recvOpts.flagSetCount = 2;
-  r = recvRing.Setup(rs, recvOpts, nullptr);
-  if (r < 0) return fail("recv-ring", r);
-  out.Set("recvRingFlags", recvRing.params().flags);
-
-  struct Collect {
-    Napi::Env env;
-    Napi::Array* received;
-    uint32_t* n;
-    uint32_t got;
-    static void Cb(void* ctx, const uring::RecvPacket& p) {
-      Collect* c = static_cast<Collect*>(ctx);
-      uint32_t seq = 0xffffffffu;
-      if (p.len >= 4) memcpy(&seq, p.data, 4);
-      c->received->Set((*c->n)++, seq);
-      c->got++;
-    }
-  };
-  Collect collect{env, &received, &nReceived, 0};
-  uring::RecvStats stats;
-
-  step("fill", recvRing.FillRecvQueue(), 0);
-  uint8_t payload[64];
-  memset(payload, 0x5a, sizeof(payload));
-  struct iovec iov = {payload, sizeof(payload)};
-  struct msghdr msg{};
-  msg.msg_name = &addr;
-  msg.msg_namelen = len;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  uint32_t seq = 0;
-  auto single = [&]() {
-    memcpy(payload, &seq, 4);
-    int res = sendRing.Sendmsg(ss, &msg, 0, sizeof(payload));
-    step("send", res, seq);
-    if (res > 0) sentOk.Set(nSent++, seq);
-    seq++;
-    collect.got = 0;
-    int rr = recvRing.ReceivePackets(true, &Collect::Cb, &collect, &stats);
-    step("recv", rr, collect.got);
-  };
-  for (uint32_t i = 0; i < singles; i++) single();
-  for (uint32_t b = 0; b < batches && batch > 0; b++) {
-    std::vector<uint32_t> seqs(batch);
-    std::vector<std::array<uint8_t, 64>> bodies(batch);
-    std::vector<struct iovec> iovs(batch);
-    std::vector<struct msghdr> msgs(batch);
-    std::vector<uring::BatchEntry> entries(batch);
-    for (uint32_t i = 0; i < batch; i++) {
-      seqs[i] = seq++;
-      memset(bodies[i].data(), 0x5a, 64);
-      memcpy(bodies[i].data(), &seqs[i], 4);
-      iovs[i] = {bodies[i].data(), 64};
-      msgs[i] = msg;
-      msgs[i].msg_iov = &iovs[i];
-      entries[i].fd = ss;
-      entries[i].msg = &msgs[i];
-      entries[i].payloadLen = 64;
-    }
-    int res = sendRing.SendmsgBatch(entries.data(), entries.size());
-    uint32_t ok = 0;
-    for (uint32_t i = 0; i < batch; i++) {
-      if (entries[i].err == 0 && entries[i].res > 0) {
-        sentOk.Set(nSent++, seqs[i]);
-        ok++;
-      }
-    }
-    Napi::Object s = step("batch", res, seqs[0]);
-    s.Set("ok", ok);
-    s.Set("count", batch);
-  }
-  if (idleMs > 0) {
-    // Both rings sit idle (an SQPOLL ring's kernel thread goes to sleep after sq_thread_idle).
-    struct timespec idle = {static_cast<time_t>(idleMs / 1000), static_cast<long>(idleMs % 1000) * 1000000L};
-    while (nanosleep(&idle, &idle) == -1 && errno == EINTR) {
-    }
-    step("idle", 0, idleMs);
-  }
-  for (uint32_t i = 0; i < after; i++) single();
-  // Receive until every datagram sent is in, bounded by a few waits.
-  for (int i = 0; i < 4096 && nReceived < nSent; i++) {
-    collect.got = 0;
-    int rr = recvRing.ReceivePackets(true, &Collect::Cb, &collect, &stats);
-    if (rr == -ETIME) break;
-  }
-  out.Set("res", 0);
-  out.Set("stage", "done");
-  out.Set("steps", steps);
-  out.Set("sentOk", sentOk);
-  out.Set("received", received);
-  out.Set("unknownCompletions", static_cast<double>(sendRing.unknownCompletions()));
-  return out;
-}
-
-// ---------------------------------------------------------------------------
-// Test-only: cancelAwaitScenario (issue 12, point 5). Receives pending on a UDP socket with no data
-// are given up while still in flight, then a datagram is sent to the socket:
-//   ring 'recv': a RecvRing of `poolSize` RECVMSGs (IOSQE_ASYNC when forceAsync: issued from
-//                io-wq) is closed;
-//   ring 'send': SendRing::Recvmsg into a heap buffer runs out of its wait (abortPending), then
-//                the ring is closed.
-// Returns what the cancel did (CancelReport) and the process-wide totals.
-// ---------------------------------------------------------------------------
-Napi::Object CancelReportObject(Napi::Env env, const uring::CancelReport& c) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("targets", c.targets);
-  o.Set("cancelsSubmitted", c.cancelsSubmitted);
-  o.Set("cancelsFailed", c.cancelsFailed);
-  o.Set("cancelCqes", c.cancelCqes);
-  o.Set("awaited", c.awaited);
-  o.Set("outstanding", c.outstanding);
-  o.Set("freed", c.freed);
-  o.Set("leaked", c.leaked);
-  o.Set("elapsedMs", static_cast<double>(c.elapsedMs));
-  return o;
-}
-
-Napi::Value CancelAwaitScenario(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const char* fn = "cancelAwaitScenario";
-  std::string err;
-  Napi::Object o;
-  uint32_t poolSize = 4, timeoutMs = 100, settleMs = 50;
-  bool forceAsync = false, sendRingMode = false;
-  if (!OptionsObject(info, false, &o, &err, fn) || !GetUint(o, "poolSize", false, 1, 256, &poolSize, &err, fn) ||
-      !GetUint(o, "timeoutMs", false, 1, 10000, &timeoutMs, &err, fn) ||
-      !GetUint(o, "settleMs", false, 0, 5000, &settleMs, &err, fn) ||
-      !GetBool(o, "forceAsync", &forceAsync, &err, fn) || !GetBool(o, "sendRing", &sendRingMode, &err, fn)) {
-    if (!env.IsExceptionPending()) Napi::TypeError::New(env, err).ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  Napi::Object out = Napi::Object::New(env);
-  auto fail = [&](const char* stage, int res) {
-    out.Set("stage", stage);
-    out.Set("res", res);
-    return out;
-  };
-  auto sleepMs = [](uint32_t ms) {
-    struct timespec t = {static_cast<time_t>(ms / 1000), static_cast<long>(ms % 1000) * 1000000L};
-    while (nanosleep(&t, &t) == -1 && errno == EINTR) {
-    }
-  };
-  struct sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int rs = sys::Socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);  // blocking, no data
-  if (rs < 0) return fail("socket", rs);
-  int ss = sys::Socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (ss < 0) {
-    sys::Close(rs);
-    return fail("socket", ss);
-  }
-  struct Closer {
-    int a, b;
-    ~Closer() { sys::Close(a), sys::Close(b); }
-  } closer{rs, ss};
-  int r = sys::Bind(rs, reinterpret_cast<struct sockaddr*>(&addr), len);
-  if (r == 0) r = sys::GetSockName(rs, reinterpret_cast<struct sockaddr*>(&addr), &len);
-  if (r < 0) return fail("bind", r);
-
-  uring::SetupOptions opts;
-  opts.poolSize = static_cast<int>(poolSize);
-  opts.entries = poolSize < 8 ? 8 : poolSize;
-  opts.waitTimeoutMs = static_cast<int>(timeoutMs);
-  if (!sendRingMode) {
-    uring::RecvRing ring;
-    r = ring.Setup(rs, opts, nullptr);
-    if (r < 0) return fail("recv-ring", r);
-    ring.setForceAsync(forceAsync);
-    r = ring.FillRecvQueue(nullptr);
-    if (r < 0) return fail("fill", r);
-    out.Set("queued", r);
-    sleepMs(settleMs);  // let the receives reach io-wq / their poll wait
-    out.Set("inFlightBeforeClose", ring.inFlight());
-    ring.Close();
-    out.Set("close", CancelReportObject(env, ring.lastCancel()));
-  } else {
-    uring::SendRing ring;
-    r = ring.Setup(opts, nullptr);
-    if (r < 0) return fail("send-ring", r);
-    auto* payload = new uint8_t[2048];
-    struct iovec iov = {payload, 2048};
-    struct sockaddr_in from{};
-    struct msghdr msg{};
-    msg.msg_name = &from;
-    msg.msg_namelen = sizeof(from);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    r = ring.Recvmsg(rs, &msg, 0, nullptr);
-    out.Set("recvmsgRes", r);
-    out.Set("abort", CancelReportObject(env, ring.lastCancel()));
-    // The buffers go only when the kernel is done with them (else they are leaked on purpose).
-    if (ring.lastCancel().outstanding == 0) delete[] payload;
-    ring.Close();
-    out.Set("close", CancelReportObject(env, ring.lastCancel()));
-  }
-  // A datagram for the socket whose receives were cancelled: nothing may land in freed memory.
-  const char dgram[] = "uring-probe cancel-await";
-  r = sys::SendTo(ss, dgram, sizeof(dgram), 0, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr));
-  out.Set("sendAfterClose", r);
-  sleepMs(settleMs);
-  uring::CancelTotals t = uring::GetCancelTotals();
-  Napi::Object totals = Napi::Object::New(env);
-  totals.Set("cancelsSubmitted", static_cast<double>(t.cancelsSubmitted));
-  totals.Set("awaited", static_cast<double>(t.awaited));
-  totals.Set("outstanding", static_cast<double>(t.outstanding));
-  totals.Set("leaks", static_cast<double>(t.leaks));
-  out.Set("totals", totals);
-  out.Set("res", 0);
-  out.Set("stage", "done");
-  return out;
-}
-
-// ---------------------------------------------------------------------------
-// Test-only: geometryCheckScenario (issue 12, point 6). A real ring (io_uring_setup(8, CLAMP),
-// mapped by MapRingsSeparate) gives real params and mappings; one field is then changed in a copy
-// and the geometry checks (ring_geometry.h) are run on it:
-//   mode 'check' (default): CheckRingGeometry on the copy against the real mapped sizes, then
-//     CheckMappedGeometry against copies of the real SQ/CQ ring bytes; `mutate` names a params
-//     field ("sq_entries", "cq_entries", "flags", "sq_off.<field>", "cq_off.<field>") or a word in
-//     the mapping ("mapped.sq_ring_mask", "mapped.sq_ring_entries", "mapped.cq_ring_mask",
-//     "mapped.cq_ring_entries", "mapped.sq_tail", "mapped.cq_tail"), set to `value`;
-//   mode 'map': MapRingsSeparate and MapRingsSingle on the real ring fd with the changed params
-//     (what a lying kernel's answer would meet); both must fail and leave nothing mapped.
-// Returns {baseline: {res, field}, res, field, rule, value, bound[, singleRes, singleField, memEmpty]}.
-// ---------------------------------------------------------------------------
-Napi::Value GeometryCheckScenario(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const char* fn = "geometryCheckScenario";
-  std::string err;
-  Napi::Object o;
-  uint32_t value = 0;
-  if (!OptionsObject(info, false, &o, &err, fn) || !GetUint(o, "value", false, 0, 4294967295.0, &value, &err, fn)) {
-    if (!env.IsExceptionPending()) Napi::TypeError::New(env, err).ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  auto str = [&](const char* key) -> std::string {
-    Napi::Value v = o.Get(key);
-    return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
-  };
-  const std::string mutate = str("mutate");
-  const std::string mode = str("mode").empty() ? "check" : str("mode");
-  if (mode != "check" && mode != "map") {
-    Napi::TypeError::New(env, std::string(fn) + ": options.mode must be 'check' or 'map'").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  Napi::Object out = Napi::Object::New(env);
-  auto faultInto = [&](Napi::Object t, int res, const uring::GeometryFault& f) {
-    t.Set("res", res);
-    t.Set("field", f.field ? Napi::Value(Napi::String::New(env, f.field)) : env.Null());
-    t.Set("rule", f.rule ? Napi::Value(Napi::String::New(env, f.rule)) : env.Null());
-    t.Set("value", static_cast<double>(f.value));
-    t.Set("bound", static_cast<double>(f.bound));
-  };
-
-  abi::io_uring_params p{};
-  p.flags = abi::SETUP_CLAMP;
-  const int fd = sys::IoUringSetup(8, &p);
-  if (fd < 0) {
-    out.Set("stage", "setup");
-    out.Set("res", fd);
-    return out;
-  }
-  uring::RingMemory mem;
-  uring::GeometryFault baseFault;
-  const int base = uring::MapRingsSeparate(fd, p, &mem, nullptr, &baseFault);
-  Napi::Object baseline = Napi::Object::New(env);
-  faultInto(baseline, base, baseFault);
-  out.Set("baseline", baseline);
-  if (base < 0) {
-    sys::Close(fd);
-    out.Set("stage", "map");
-    out.Set("res", base);
-    return out;
-  }
-
-  abi::io_uring_params q = p;
-  struct Field {
-    const char* name;
-    uint32_t* at;
-  };
-  const Field fields[] = {
-      {"sq_entries", &q.sq_entries},           {"cq_entries", &q.cq_entries},
-      {"flags", &q.flags},                     {"sq_off.head", &q.sq_off.head},
-      {"sq_off.tail", &q.sq_off.tail},         {"sq_off.ring_mask", &q.sq_off.ring_mask},
-      {"sq_off.ring_entries", &q.sq_off.ring_entries}, {"sq_off.flags", &q.sq_off.flags},
-      {"sq_off.dropped", &q.sq_off.dropped},   {"sq_off.array", &q.sq_off.array},
-      {"cq_off.head", &q.cq_off.head},         {"cq_off.tail", &q.cq_off.tail},
-      {"cq_off.ring_mask", &q.cq_off.ring_mask}, {"cq_off.ring_entries", &q.cq_off.ring_entries},
-      {"cq_off.overflow", &q.cq_off.overflow}, {"cq_off.cqes", &q.cq_off.cqes},
-      {"cq_off.flags", &q.cq_off.flags},
-  };
-  // Copies of the mapped ring bytes, so that mapped words can be changed without touching the kernel's.
-  std::vector<uint8_t> sqCopy(static_cast<const uint8_t*>(mem.sqRing), static_cast<const uint8_t*>(mem.sqRing) + mem.sqRingSize);
-  std::vector<uint8_t> cqCopy(static_cast<const uint8_t*>(mem.cqRing), static_cast<const uint8_t*>(mem.cqRing) + mem.cqRingSize);
-  struct Word {
-    const char* name;
-    std::vector<uint8_t>* region;
-    uint32_t off;
-  };
-  const Word words[] = {
-      {"mapped.sq_ring_mask", &sqCopy, p.sq_off.ring_mask}, {"mapped.sq_ring_entries", &sqCopy, p.sq_off.ring_entries},
-      {"mapped.cq_ring_mask", &cqCopy, p.cq_off.ring_mask}, {"mapped.cq_ring_entries", &cqCopy, p.cq_off.ring_entries},
-      {"mapped.sq_tail", &sqCopy, p.sq_off.tail},           {"mapped.cq_tail", &cqCopy, p.cq_off.tail},
-  };
-  bool known = mutate.empty();
-  for (const Field& f : fields) {
-    if (mutate == f.name) *f.at = value, known = true;
-  }
-  for (const Word& w : words) {
-    if (mutate == w.name) memcpy(w.region->data() + w.off, &value, 4), known = true;
-  }
-  if (!known) {
-    uring::UnmapRings(&mem);
-    sys::Close(fd);
-    Napi::TypeError::New(env, std::string(fn) + ": unknown options.mutate '" + mutate + "'").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-
-  uring::GeometryFault fault;
-  int r;
-  if (mode == "check") {
-    r = uring::CheckRingGeometry(q, mem.sqRingSize, mem.cqRingSize, mem.sqesSize, &fault);
-    if (r == 0) r = uring::CheckMappedGeometry(q, sqCopy.data(), cqCopy.data(), &fault);
-    faultInto(out, r, fault);
-  } else {
-    uring::RingMemory m2;
-    r = uring::MapRingsSeparate(fd, q, &m2, nullptr, &fault);
-    faultInto(out, r, fault);
-    bool empty = m2.sqRing == nullptr && m2.cqRing == nullptr && m2.sqesMap == nullptr;
-    if (r == 0) uring::UnmapRings(&m2);
-    uring::RingMemory m3;
-    uring::GeometryFault fault3;
-    const bool single = (p.features & abi::FEAT_SINGLE_MMAP) != 0;
-    const int r3 = uring::MapRingsSingle(fd, q, single, &m3, nullptr, &fault3);
-    out.Set("singleRes", r3);
-    out.Set("singleField", fault3.field ? Napi::Value(Napi::String::New(env, fault3.field)) : env.Null());
-    empty = empty && m3.sqRing == nullptr && m3.cqRing == nullptr && m3.sqesMap == nullptr;
-    if (r3 == 0) uring::UnmapRings(&m3);
-    out.Set("memEmpty", empty);
-  }
-  out.Set("stage", "done");
-  uring::UnmapRings(&mem);
-  sys::Close(fd);
-  return out;
-}
-
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abi", Napi::Function::New(env, Abi, "abi"));
   exports.Set("ringLadder", Napi::Function::New(env, RingLadder, "ringLadder"));
@@ -1367,10 +748,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setContext", Napi::Function::New(env, SetContext, "setContext"));
   exports.Set("setMemlock", Napi::Function::New(env, SetMemlock, "setMemlock"));
   exports.Set("memlockProbe", Napi::Function::New(env, MemlockProbe, "memlockProbe"));
-  exports.Set("ringFaultScenario", Napi::Function::New(env, RingFaultScenario, "ringFaultScenario"));
   exports.Set("ringLedgerStats", Napi::Function::New(env, RingLedgerStats, "ringLedgerStats"));
-  exports.Set("cancelAwaitScenario", Napi::Function::New(env, CancelAwaitScenario, "cancelAwaitScenario"));
-  exports.Set("geometryCheckScenario", Napi::Function::New(env, GeometryCheckScenario, "geometryCheckScenario"));
+  RegisterTestScenarios(env, exports);  // test-only entry points (test_scenarios.h)
 #ifdef URING_PROBE_HAS_BENCH
   RegisterBench(env, exports);
 #else

@@ -1,195 +1,111 @@
-// N-API glue of the throughput engine: argument checks, AsyncWorkers and plain-object results.
-#include "run_context.h"
+// N-API glue of the throughput engine: options (napi_util.h Reader), napiu::Queue, plain-object results.
 #include "bench/bench_addon.h"
 
 #include <string>
 
 #include "bench/engine.h"
+#include "napi_util.h"
 
 namespace {
 
-// Reads optional unsigned integer options; the first bad one is remembered as a message.
-struct OptionReader {
-  Napi::Object obj;
-  std::string error;
-
-  uint32_t U32(const char* key, uint32_t def, uint32_t min, uint32_t max) {
-    if (!error.empty() || !obj.Has(key)) return def;
-    Napi::Value v = obj.Get(key);
-    if (v.IsUndefined()) return def;
-    if (!v.IsNumber()) {
-      error = std::string("bench: option '") + key + "' must be a number";
-      return def;
-    }
-    double d = v.As<Napi::Number>().DoubleValue();
-    if (!(d >= min && d <= max) || d != static_cast<double>(static_cast<uint64_t>(d))) {
-      error = std::string("bench: option '") + key + "' must be an integer in " + std::to_string(min) + ".." +
-              std::to_string(max);
-      return def;
-    }
-    return static_cast<uint32_t>(d);
-  }
-  bool Bool(const char* key, bool def) {
-    if (!error.empty() || !obj.Has(key)) return def;
-    Napi::Value v = obj.Get(key);
-    if (v.IsUndefined()) return def;
-    if (!v.IsBoolean()) {
-      error = std::string("bench: option '") + key + "' must be a boolean";
-      return def;
-    }
-    return v.As<Napi::Boolean>().Value();
-  }
-  std::string Str(const char* key) {
-    if (!error.empty()) return "";
-    Napi::Value v = obj.Has(key) ? obj.Get(key) : obj.Env().Undefined();
-    if (!v.IsString()) {
-      error = std::string("bench: option '") + key + "' must be a string";
-      return "";
-    }
-    return v.As<Napi::String>().Utf8Value();
-  }
-};
-
-// A getter (or Proxy trap) on the options that threw rejects with its own exception.
-Napi::Value Rejected(Napi::Env env, const std::string& message) {
-  if (env.IsExceptionPending()) {
-    Napi::Error thrown = env.GetAndClearPendingException();
-    auto d = Napi::Promise::Deferred::New(env);
-    d.Reject(thrown.Value());
-    return d.Promise();
-  }
-  auto d = Napi::Promise::Deferred::New(env);
-  Napi::Error e = Napi::TypeError::New(env, message);
-  e.Set("code", Napi::String::New(env, "ERR_INVALID_ARG_VALUE"));
-  d.Reject(e.Value());
-  return d.Promise();
-}
+// Option messages read "bench: option 'size' must be ..."; rejections carry code ERR_INVALID_ARG_VALUE.
+constexpr const char* kInvalidArg = "ERR_INVALID_ARG_VALUE";
 
 Napi::Value Num(Napi::Env env, double v) { return Napi::Number::New(env, v); }
 
-class ThroughputWorker : public Napi::AsyncWorker {
- public:
-  ThroughputWorker(Napi::Env env, const bench::ThroughputConfig& cfg)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), cfg_(cfg) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
- protected:
-  void Execute() override {  // no JS here; on the service's context thread when one is configured
-    if (runctx::Run([this] { bench::RunThroughput(cfg_, &res_); }) == -EOWNERDEAD) runctx::DieOfThreadKill();
-  }
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("mode", bench::ModeName(cfg_.mode));
-    o.Set("size", Num(env, cfg_.size));
-    o.Set("res", Num(env, res_.res));
-    o.Set("stage", res_.stage ? res_.stage : "done");
-    o.Set("skipped", res_.skipped ? Napi::Value(Napi::String::New(env, res_.skipped)) : env.Null());
-    o.Set("sent", Num(env, static_cast<double>(res_.sent)));
-    o.Set("received", Num(env, static_cast<double>(res_.received)));
-    o.Set("corrupt", Num(env, static_cast<double>(res_.corrupt)));
-    o.Set("bytesReceived", Num(env, static_cast<double>(res_.bytesReceived)));
-    o.Set("sendErrors", Num(env, static_cast<double>(res_.sendErrors)));
-    o.Set("sendErrno", Num(env, res_.sendErrno));
-    o.Set("rcvbufErrors", res_.rcvbufErrors < 0 ? env.Null() : Num(env, static_cast<double>(res_.rcvbufErrors)));
-    o.Set("inErrors", res_.inErrors < 0 ? env.Null() : Num(env, static_cast<double>(res_.inErrors)));
-    o.Set("senderElapsedUs", Num(env, static_cast<double>(res_.senderElapsedUs)));
-    o.Set("receiveElapsedUs", Num(env, static_cast<double>(res_.receiveElapsedUs)));
-    o.Set("senderCpuUs", Num(env, static_cast<double>(res_.senderCpuUs)));
-    o.Set("receiverCpuUs", Num(env, static_cast<double>(res_.receiverCpuUs)));
-    o.Set("senderCpu", Num(env, res_.senderCpu));
-    o.Set("receiverCpu", Num(env, res_.receiverCpu));
-    o.Set("sendRingFlags", Num(env, res_.sendRingFlags));
-    o.Set("recvRingFlags", Num(env, res_.recvRingFlags));
-    o.Set("gsoSegments", Num(env, res_.gsoSegments));
-    deferred_.Resolve(o);
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  bench::ThroughputConfig cfg_;
-  bench::ThroughputResult res_;
-};
-
-class PingPongWorker : public Napi::AsyncWorker {
- public:
-  PingPongWorker(Napi::Env env, const bench::PingPongConfig& cfg)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), cfg_(cfg) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
- protected:
-  void Execute() override {
-    if (runctx::Run([this] { bench::RunPingPong(cfg_, &res_); }) == -EOWNERDEAD) runctx::DieOfThreadKill();
-  }
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("mode", cfg_.mode == bench::PingPongMode::Seed ? "seed" : "syscall");
-    o.Set("size", Num(env, cfg_.size));
-    o.Set("res", Num(env, res_.res));
-    o.Set("stage", res_.stage ? res_.stage : "done");
-    o.Set("rounds", Num(env, static_cast<double>(res_.rounds)));
-    o.Set("corrupt", Num(env, static_cast<double>(res_.corrupt)));
-    o.Set("timeouts", Num(env, static_cast<double>(res_.timeouts)));
-    o.Set("p50Us", Num(env, res_.p50Us));
-    o.Set("p99Us", Num(env, res_.p99Us));
-    o.Set("minUs", Num(env, res_.minUs));
-    o.Set("maxUs", Num(env, res_.maxUs));
-    o.Set("meanUs", Num(env, res_.meanUs));
-    deferred_.Resolve(o);
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  bench::PingPongConfig cfg_;
-  bench::PingPongResult res_;
-};
-
-Napi::Value Run(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsObject()) return Rejected(env, "bench.run: expected an options object");
-  OptionReader r{info[0].As<Napi::Object>(), ""};
-  bench::ThroughputConfig cfg;
-  std::string mode = r.Str("mode");
-  if (r.error.empty() && !bench::ParseMode(mode.c_str(), &cfg.mode))
-    r.error = "bench.run: unknown mode '" + mode + "' (seed, seed-batch, syscall, mmsg, multishot, gso)";
-  cfg.size = r.U32("size", cfg.size, bench::kMinSize, bench::kMaxSize);
-  cfg.durationMs = r.U32("durationMs", cfg.durationMs, 1, 60000);
-  cfg.batch = r.U32("batch", cfg.batch, 1, bench::kMaxBatch);
-  cfg.depth = r.U32("depth", cfg.depth, 1, bench::kMaxDepth);
-  cfg.extraRingFlags = r.U32("ringFlags", 0, 0, 0xffffffffu);
-  cfg.rcvbuf = static_cast<int>(r.U32("rcvbuf", static_cast<uint32_t>(cfg.rcvbuf), 0, 1u << 30));
-  cfg.stallMs = r.U32("stallMs", 0, 0, 10000);
-  cfg.inject = r.U32("inject", 0, 0, bench::kMaxInject);
-  cfg.pin = r.Bool("pin", true);
-  if (!r.error.empty() || env.IsExceptionPending()) return Rejected(env, r.error);
-  auto* w = new ThroughputWorker(env, cfg);
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+Napi::Value BuildThroughput(Napi::Env env, const bench::ThroughputConfig& cfg, const bench::ThroughputResult& res) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("mode", bench::ModeName(cfg.mode));
+  o.Set("size", Num(env, cfg.size));
+  o.Set("res", Num(env, res.res));
+  o.Set("stage", res.stage ? res.stage : "done");
+  o.Set("skipped", res.skipped ? Napi::Value(Napi::String::New(env, res.skipped)) : env.Null());
+  o.Set("sent", Num(env, static_cast<double>(res.sent)));
+  o.Set("received", Num(env, static_cast<double>(res.received)));
+  o.Set("corrupt", Num(env, static_cast<double>(res.corrupt)));
+  o.Set("bytesReceived", Num(env, static_cast<double>(res.bytesReceived)));
+  o.Set("sendErrors", Num(env, static_cast<double>(res.sendErrors)));
+  o.Set("sendErrno", Num(env, res.sendErrno));
+  o.Set("rcvbufErrors", res.rcvbufErrors < 0 ? env.Null() : Num(env, static_cast<double>(res.rcvbufErrors)));
+  o.Set("inErrors", res.inErrors < 0 ? env.Null() : Num(env, static_cast<double>(res.inErrors)));
+  o.Set("senderElapsedUs", Num(env, static_cast<double>(res.senderElapsedUs)));
+  o.Set("receiveElapsedUs", Num(env, static_cast<double>(res.receiveElapsedUs)));
+  o.Set("senderCpuUs", Num(env, static_cast<double>(res.senderCpuUs)));
+  o.Set("receiverCpuUs", Num(env, static_cast<double>(res.receiverCpuUs)));
+  o.Set("senderCpu", Num(env, res.senderCpu));
+  o.Set("receiverCpu", Num(env, res.receiverCpu));
+  o.Set("sendRingFlags", Num(env, res.sendRingFlags));
+  o.Set("recvRingFlags", Num(env, res.recvRingFlags));
+  o.Set("gsoSegments", Num(env, res.gsoSegments));
+  return o;
 }
 
+Napi::Value BuildPingPong(Napi::Env env, const bench::PingPongConfig& cfg, const bench::PingPongResult& res) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("mode", cfg.mode == bench::PingPongMode::Seed ? "seed" : "syscall");
+  o.Set("size", Num(env, cfg.size));
+  o.Set("res", Num(env, res.res));
+  o.Set("stage", res.stage ? res.stage : "done");
+  o.Set("rounds", Num(env, static_cast<double>(res.rounds)));
+  o.Set("corrupt", Num(env, static_cast<double>(res.corrupt)));
+  o.Set("timeouts", Num(env, static_cast<double>(res.timeouts)));
+  o.Set("p50Us", Num(env, res.p50Us));
+  o.Set("p99Us", Num(env, res.p99Us));
+  o.Set("minUs", Num(env, res.minUs));
+  o.Set("maxUs", Num(env, res.maxUs));
+  o.Set("meanUs", Num(env, res.meanUs));
+  return o;
+}
+
+// bench.run(options): one throughput run, on the service's context thread when one is configured.
+Napi::Value Run(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject())
+    return napiu::RejectTypeError(env, "bench.run: expected an options object", kInvalidArg);
+  napiu::Reader r(info[0].As<Napi::Object>(), "bench", napiu::Reader::Quoted);
+  bench::ThroughputConfig cfg;
+  std::string mode;
+  if (r.Str("mode", &mode, true) && !bench::ParseMode(mode.c_str(), &cfg.mode))
+    r.Fail("bench.run: unknown mode '" + mode + "' (seed, seed-batch, syscall, mmsg, multishot, gso)");
+  uint32_t rcvbuf = static_cast<uint32_t>(cfg.rcvbuf);
+  r.Uint("size", &cfg.size, bench::kMinSize, bench::kMaxSize);
+  r.Uint("durationMs", &cfg.durationMs, 1, 60000);
+  r.Uint("batch", &cfg.batch, 1, bench::kMaxBatch);
+  r.Uint("depth", &cfg.depth, 1, bench::kMaxDepth);
+  r.Uint("ringFlags", &cfg.extraRingFlags, 0, 0xffffffffu);
+  r.Uint("rcvbuf", &rcvbuf, 0, 1u << 30);
+  r.Uint("stallMs", &cfg.stallMs, 0, 10000);
+  r.Uint("inject", &cfg.inject, 0, bench::kMaxInject);
+  r.Bool("pin", &cfg.pin);
+  if (!r.ok()) return r.Reject(kInvalidArg);
+  cfg.rcvbuf = static_cast<int>(rcvbuf);
+  return napiu::Queue<bench::ThroughputResult>(
+      env, [cfg](bench::ThroughputResult* res) { bench::RunThroughput(cfg, res); },
+      [cfg](Napi::Env e, const bench::ThroughputResult& res) { return BuildThroughput(e, cfg, res); });
+}
+
+// bench.pingPong(options): one request/response latency run.
 Napi::Value PingPong(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsObject()) return Rejected(env, "bench.pingPong: expected an options object");
-  OptionReader r{info[0].As<Napi::Object>(), ""};
+  if (info.Length() < 1 || !info[0].IsObject())
+    return napiu::RejectTypeError(env, "bench.pingPong: expected an options object", kInvalidArg);
+  napiu::Reader r(info[0].As<Napi::Object>(), "bench", napiu::Reader::Quoted);
   bench::PingPongConfig cfg;
-  std::string mode = r.Str("mode");
-  if (r.error.empty()) {
+  std::string mode;
+  if (r.Str("mode", &mode, true)) {
     if (mode == "seed") cfg.mode = bench::PingPongMode::Seed;
     else if (mode == "syscall") cfg.mode = bench::PingPongMode::Syscall;
-    else r.error = "bench.pingPong: unknown mode '" + mode + "' (seed, syscall)";
+    else r.Fail("bench.pingPong: unknown mode '" + mode + "' (seed, syscall)");
   }
-  cfg.size = r.U32("size", cfg.size, bench::kMinSize, bench::kMaxSize);
-  cfg.durationMs = r.U32("durationMs", cfg.durationMs, 1, 60000);
-  cfg.maxRounds = r.U32("maxRounds", cfg.maxRounds, 1, 5000000);
-  cfg.extraRingFlags = r.U32("ringFlags", 0, 0, 0xffffffffu);
-  cfg.pin = r.Bool("pin", true);
-  if (!r.error.empty() || env.IsExceptionPending()) return Rejected(env, r.error);
-  auto* w = new PingPongWorker(env, cfg);
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  r.Uint("size", &cfg.size, bench::kMinSize, bench::kMaxSize);
+  r.Uint("durationMs", &cfg.durationMs, 1, 60000);
+  r.Uint("maxRounds", &cfg.maxRounds, 1, 5000000);
+  r.Uint("ringFlags", &cfg.extraRingFlags, 0, 0xffffffffu);
+  r.Bool("pin", &cfg.pin);
+  if (!r.ok()) return r.Reject(kInvalidArg);
+  return napiu::Queue<bench::PingPongResult>(
+      env, [cfg](bench::PingPongResult* res) { bench::RunPingPong(cfg, res); },
+      [cfg](Napi::Env e, const bench::PingPongResult& res) { return BuildPingPong(e, cfg, res); });
 }
 
 }  // namespace
