@@ -1,4 +1,4 @@
-// N-API glue of the product's exports: options read with napiu::Reader, probe_ops run off the JS thread by
+// N-API glue: argument checks, AsyncWorkers running the probes (native/probes/) off the JS thread, results as JS objects.
 // napiu::Queue (napi_util.h), results as JS objects. The test-only entry points are in test_scenarios.cc.
 #include <napi.h>
 
@@ -677,7 +677,7 @@ Napi::Value SetMemlock(const Napi::CallbackInfo& info) {
     return ThrowTypeError(env, "setMemlock: soft and hard must be decimal strings or 'infinity', soft <= hard");
   struct rlimit rl = {s == UINT64_MAX ? RLIM_INFINITY : static_cast<rlim_t>(s),
                       h == UINT64_MAX ? RLIM_INFINITY : static_cast<rlim_t>(h)};
-  return Napi::Number::New(env, setrlimit(RLIMIT_MEMLOCK, &rl) < 0 ? -errno : 0);
+  return Napi::Number::New(env, sys::Setrlimit(RLIMIT_MEMLOCK, &rl));
 }
 
 Napi::Value BuildMemlock(Napi::Env env, const probe::MemlockOutput& out) {
