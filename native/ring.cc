@@ -237,6 +237,10 @@ int RunSetupLadder(uint32_t entries, const SetupOptions& opts, MapStyle style, S
   for (;;) {
     abi::io_uring_params params{};
     params.flags = flagSets[flagSetIdx];
+    if (opts.cqEntries > 0) {
+      params.flags |= abi::SETUP_CQSIZE;
+      params.cq_entries = opts.cqEntries;
+    }
     int fd = sys::IoUringSetup(tries, &params);
     Record(rep, AttemptStage::Setup, tries, params.flags, fd);
     if (fd < 0) {

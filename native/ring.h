@@ -45,6 +45,7 @@ struct SetupOptions {
   bool registerMaxWorkers = true;       // IOWQ_MAX_WORKERS {4,4} after setup, as the seed
   int waitTimeoutMs = kDefaultWaitTimeoutMs;
   bool forcePollWait = false;           // use poll() waits even when FEAT_EXT_ARG is present (tests)
+  uint32_t cqEntries = 0;               // > 0: IORING_SETUP_CQSIZE with this many CQEs (bench multishot)
   // recv ring only
   int poolSize = kDefaultRecvPoolSize;  // < 1 -> 64, > 2048 -> 2048
   int bufferSize = kDefaultRecvBufferSize;

@@ -420,31 +420,24 @@ void ReceiveMultishot(Run& run) {
   uring::Ring& ring = owner.ring;
   uint32_t sets[2];
   SeedFlagSets(cfg.extraRingFlags, sets);
-  int r = -EINVAL;
+  // The shared setup ladder (ring.h): the seed's flag sets with the bench's extra flags, EINVAL
+  // -> next set, ENOMEM -> fewer entries, geometry checked, one mapping where FEAT_SINGLE_MMAP.
+  uring::SetupOptions so;
+  so.flagSets = sets;
+  so.flagSetCount = 2;
+  so.cqEntries = 4096;  // room for many completions of one multishot SQE between reaps
   abi::io_uring_params p{};
-  for (uint32_t flags : sets) {
-    p = abi::io_uring_params{};
-    p.flags = flags | abi::SETUP_CQSIZE;
-    p.cq_entries = 4096;  // room for many completions of one multishot SQE between reaps
-    r = sys::IoUringSetup(64, &p);
-    if (r >= 0 || r != -EINVAL) break;
-  }
-  if (r < 0) {
-    run.FailRx("recv-ring", r);
-    SignalReady(run, -1);
-    return;
-  }
-  ring.fd = r;
-  run.out->recvRingFlags = p.flags;
   uring::RingMemory mem;
-  uring::RingMapping info;
-  r = uring::MapRingsSingle(ring.fd, p, (p.features & abi::FEAT_SINGLE_MMAP) != 0, &mem, &info);
+  int fd = -1;
+  int r = uring::RunSetupLadder(64, so, uring::MapStyle::SingleIfFeature, nullptr, &fd, &p, &mem);
   if (r < 0) {
     run.FailRx("recv-ring", r);
     SignalReady(run, -1);
     return;
   }
-  uring::RingAttach(&ring, ring.fd, p, mem);
+  ring.fd = fd;
+  run.out->recvRingFlags = p.flags;
+  uring::RingAttach(&ring, fd, p, mem);
   // provided buffers: a power of two, at least 256, 8 per pooled receive of the seed's depth
   uint32_t nbuf = 256;
   while (nbuf < cfg.depth * 8 && nbuf < 32768) nbuf <<= 1;
@@ -513,8 +506,14 @@ void ReceiveMultishot(Run& run) {
         return true;
       }
       const uint16_t bid = static_cast<uint16_t>(c.flags >> abi::CQE_BUFFER_SHIFT);
+      if (bid >= nbuf) {  // not a buffer of ours: the kernel broke the buffer-ring contract
+        run.corrupt++;
+        return true;
+      }
       uint8_t* b = pool.data() + static_cast<size_t>(bid) * bsz;
-      if (c.res > 0) {
+      if (c.res > 0 && static_cast<size_t>(c.res) > bsz) {
+        run.corrupt++;  // longer than the buffer: never read past it
+      } else if (c.res > 0) {
         abi::io_uring_recvmsg_out o;
         std::memcpy(&o, b, sizeof o);
         const size_t hdr = sizeof o + o.namelen + o.controllen;
