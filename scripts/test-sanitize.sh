@@ -5,7 +5,8 @@
 #    with -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 #    into build-sanitize/Release/uring_probe.node (gitignored). g++ is called directly: node-gyp
 #    cannot put a second build next to build/ (build/ stays the normal build, untouched).
-# 2. Runs the native-heavy tests (native, probes, bench, native-hygiene) and the CLI (check, bench --duration 200) with that addon:
+# 2. Runs the native-heavy tests (native, probes, bench, native-hygiene, and the ring-fault tests:
+#    ring-faults, enter-returns-early, cancel-await, sqpoll-wakeup, multishot-cancel, ring-geometry) and the CLI (check, bench --duration 200) with that addon:
 #    URING_PROBE_ADDON (src/native.ts) points the loader at it, and every child process (the probe
 #    child included) inherits it, with libasan LD_PRELOADed (node itself is not instrumented, and
 #    the ASan runtime has to come first).
@@ -154,8 +155,10 @@ step() { # NAME COMMAND... (its output is shown and kept in build-sanitize/steps
   [ "$rc" -eq 0 ] || failed=1
 }
 
-step "node --test native probes bench native-hygiene" \
-  node --test --test-concurrency=1 dist/test/native.test.js dist/test/probes.test.js dist/test/bench.test.js dist/test/native-hygiene.test.js
+step "node --test native probes bench native-hygiene and the ring-fault tests" \
+  node --test --test-concurrency=1 dist/test/native.test.js dist/test/probes.test.js dist/test/bench.test.js dist/test/native-hygiene.test.js \
+    dist/test/ring-faults.test.js dist/test/enter-returns-early.test.js dist/test/cancel-await.test.js \
+    dist/test/sqpoll-wakeup.test.js dist/test/multishot-cancel.test.js dist/test/ring-geometry.test.js
 # check exits 0..2 by verdict; anything else (a crash, an internal error) fails
 check_out="$out/check.json"
 step "uring-probe check" sh -c 'node dist/bin/uring-probe.js check --format json >"$1"; rc=$?; [ $rc -le 2 ] || exit $rc' _ "$check_out"

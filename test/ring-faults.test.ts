@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { ROOT } from './helpers/paths.js';
 import { missingCommand, skipReason } from './helpers/require.js';
 
-const ADDON = join(ROOT, 'build', 'Release', 'uring_probe.node');
+// URING_PROBE_ADDON=/path: the scenarios run with that addon (the sanitizer build, an older commit).
+const ADDON = process.env.URING_PROBE_ADDON || join(ROOT, 'build', 'Release', 'uring_probe.node');
 const ETIME = -62;
 const EAGAIN = -11;
 
