@@ -1,8 +1,6 @@
 // Loopback UDP throughput engine: harness (threads, pinning, drain, counters) and the six send/receive techniques.
 #include "bench/engine.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <atomic>
 #include <thread>
@@ -10,9 +8,9 @@
 
 #include "abi.h"
 #include "bench/net.h"
+#include "multishot_recv.h"
 #include "native_thread.h"
 #include "ring.h"
-#include "ring_access.h"
 #include "syscalls.h"
 
 namespace bench {
@@ -390,34 +388,16 @@ void ReceiveSeedPool(Run& run) {
 }
 
 // multishot: one RECVMSG SQE with RECV_MULTISHOT + BUFFER_SELECT over a provided buffer ring
-// (IORING_REGISTER_PBUF_RING, 5.19+; multishot RECVMSG 6.0+). Own small ring: the seed has
-// no multishot path, so only the mapping comes from ring.h; SQEs, CQEs, waits and the buffer
-// ring go through the ring-access layer (ring_access.h).
-struct MultishotRing {
-  uring::Ring ring;
-  void* pbuf = nullptr;
-  size_t pbufLen = 0;
-  ~MultishotRing() {
-    uring::UnmapRings(&ring.mem);
-    if (pbuf) sys::Munmap(pbuf, pbufLen);
-    net::Close(ring.fd);
-  }
-};
+// (IORING_REGISTER_PBUF_RING, 5.19+; multishot RECVMSG 6.0+), through the shared multishot
+// receiver (multishot_recv.h): its ring comes from the shared ladder, its SQEs, CQEs, waits and
+// buffer refills from the ring-access layer.
 
-constexpr uint64_t kMultishotUserData = 1;
-constexpr uint64_t kMultishotCancelUserData = 2;
-
-// Bounded wait on the multishot ring: at most kPollMs, and never past `deadlineMs` (0: none).
-int WaitOne(uring::Ring& ring, int64_t deadlineMs = 0) {
-  int64_t d = uring::MonotonicMs() + kPollMs;
-  if (deadlineMs && deadlineMs < d) d = deadlineMs;
-  return uring::SubmitAndWait(ring, 1, d);
-}
+// Bounded wait on the multishot ring: at most kPollMs.
+int WaitOne(uring::MultishotReceiver& rx) { return rx.Wait(uring::MonotonicMs() + kPollMs); }
 
 void ReceiveMultishot(Run& run) {
   const ThroughputConfig& cfg = *run.cfg;
-  MultishotRing owner;
-  uring::Ring& ring = owner.ring;
+  uring::MultishotReceiver rx;
   uint32_t sets[2];
   SeedFlagSets(cfg.extraRingFlags, sets);
   // The shared setup ladder (ring.h): the seed's flag sets with the bench's extra flags, EINVAL
@@ -426,133 +406,74 @@ void ReceiveMultishot(Run& run) {
   so.flagSets = sets;
   so.flagSetCount = 2;
   so.cqEntries = 4096;  // room for many completions of one multishot SQE between reaps
-  abi::io_uring_params p{};
-  uring::RingMemory mem;
-  int fd = -1;
-  int r = uring::RunSetupLadder(64, so, uring::MapStyle::SingleIfFeature, nullptr, &fd, &p, &mem);
+  int r = rx.SetupRing(64, so, uring::MapStyle::SingleIfFeature);
   if (r < 0) {
     run.FailRx("recv-ring", r);
     SignalReady(run, -1);
     return;
   }
-  ring.fd = fd;
-  run.out->recvRingFlags = p.flags;
-  uring::RingAttach(&ring, fd, p, mem);
+  run.out->recvRingFlags = rx.params().flags;
   // provided buffers: a power of two, at least 256, 8 per pooled receive of the seed's depth
   uint32_t nbuf = 256;
   while (nbuf < cfg.depth * 8 && nbuf < 32768) nbuf <<= 1;
   const size_t bsz = sizeof(abi::io_uring_recvmsg_out) + sizeof(sockaddr_in) + std::max<size_t>(2048, cfg.size + 1);
-  std::vector<uint8_t> pool(nbuf * bsz);
-  const size_t pbufLen = nbuf * sizeof(abi::io_uring_buf);
-  r = sys::Mmap(pbufLen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, &owner.pbuf);
+  bool registerFailed = false;
+  r = rx.SetupBuffers(static_cast<uint16_t>(kMultishotBgid), nbuf, bsz, sizeof(sockaddr_in), &registerFailed);
   if (r < 0) {
+    if (registerFailed) run.skipped = "provided buffer rings (IORING_REGISTER_PBUF_RING, 5.19+) are not available";
     run.FailRx("pbuf-ring", r);
     SignalReady(run, -1);
     return;
   }
-  owner.pbufLen = pbufLen;
-  abi::io_uring_buf* bufs = static_cast<abi::io_uring_buf*>(owner.pbuf);
-  abi::io_uring_buf_reg reg{};
-  reg.ring_addr = reinterpret_cast<uint64_t>(bufs);
-  reg.ring_entries = nbuf;
-  reg.bgid = kMultishotBgid;
-  r = sys::IoUringRegister(ring.fd, abi::REGISTER_PBUF_RING, &reg, 1);
-  if (r < 0) {
-    run.skipped = "provided buffer rings (IORING_REGISTER_PBUF_RING, 5.19+) are not available";
-    run.FailRx("pbuf-ring", r);
-    SignalReady(run, -1);
-    return;
-  }
-  uring::BufRing br;
-  uring::BufRingInit(&br, bufs, static_cast<uint16_t>(nbuf));
-  for (uint32_t i = 0; i < nbuf; i++)
-    uring::BufRingAdd(&br, pool.data() + i * bsz, static_cast<uint32_t>(bsz), static_cast<uint16_t>(i),
-                      static_cast<uint16_t>(i));
-  uring::BufRingAdvance(&br, static_cast<uint16_t>(nbuf));
-  msghdr tmpl{};
-  tmpl.msg_namelen = sizeof(sockaddr_in);
-  bool armed = false;
   SignalReady(run, 1);
   if (cfg.stallMs) sys::SleepMs(cfg.stallMs);
   uint64_t idle = net::MonoNs();
   const uint64_t c0 = net::ThreadCpuNs();
   uint64_t completionsSeen = 0;
+  auto onDatagram = [&](const uring::Datagram& d) {
+    completionsSeen++;
+    if (!d.buffer) {
+      if (d.res < 0 && d.res != -ENOBUFS) {
+        if (d.res == -EINVAL && completionsSeen == 1) run.skipped = "multishot RECVMSG (6.0+) is not available";
+        run.FailRx("receive", d.res);
+      }
+      return;
+    }
+    if (d.status == uring::Datagram::Status::BadBuffer) {  // not a buffer of ours
+      run.corrupt++;
+      return;
+    }
+    if (d.res <= 0) return;
+    if (d.status != uring::Datagram::Status::Ok || (d.msgFlags & MSG_TRUNC)) {
+      run.corrupt++;  // longer than the buffer (never read past it), or a broken/truncated layout
+    } else {
+      run.Count(d.payload, d.payloadLen);
+    }
+  };
   for (;;) {
-    if (!armed) {
-      abi::io_uring_sqe* s = uring::GetSqe(ring);
-      if (!s) {  // cannot happen (one SQE at a time in a 64-entry SQ): a result, not a spin
-        run.FailRx("receive", -EBUSY);
+    if (!rx.armed()) {  // first time, or the kernel ended the multishot: (re-)arm
+      r = rx.Arm(run.rxFd);
+      if (r < 0) {  // cannot happen (one SQE at a time in a 64-entry SQ): a result, not a spin
+        run.FailRx("receive", r);
         break;
       }
-      uring::PrepRecvmsgMultishot(s, run.rxFd, &tmpl, kMultishotBgid, kMultishotUserData);
-      uring::Publish(ring);
-      armed = true;
     }
-    r = WaitOne(ring);
+    r = WaitOne(rx);
     if (r < 0 && r != -ETIME && r != -ETIMEDOUT && r != -EINTR) {
       run.FailRx("receive", r);
       break;
     }
-    if (uring::CqReady(ring)) idle = run.rxLast = net::MonoNs();
-    uint16_t returned = 0;
-    uring::ForEachCqe(ring, [&](const abi::io_uring_cqe& c) {
-      completionsSeen++;
-      if (!(c.flags & abi::CQE_F_MORE)) armed = false;  // the kernel ended the multishot: re-arm
-      if (!(c.flags & abi::CQE_F_BUFFER)) {
-        if (c.res < 0 && c.res != -ENOBUFS) {
-          if (c.res == -EINVAL && completionsSeen == 1) run.skipped = "multishot RECVMSG (6.0+) is not available";
-          run.FailRx("receive", c.res);
-        }
-        return true;
-      }
-      const uint16_t bid = static_cast<uint16_t>(c.flags >> abi::CQE_BUFFER_SHIFT);
-      if (bid >= nbuf) {  // not a buffer of ours: the kernel broke the buffer-ring contract
-        run.corrupt++;
-        return true;
-      }
-      uint8_t* b = pool.data() + static_cast<size_t>(bid) * bsz;
-      if (c.res > 0 && static_cast<size_t>(c.res) > bsz) {
-        run.corrupt++;  // longer than the buffer: never read past it
-      } else if (c.res > 0) {
-        abi::io_uring_recvmsg_out o;
-        std::memcpy(&o, b, sizeof o);
-        const size_t hdr = sizeof o + o.namelen + o.controllen;
-        const size_t have = static_cast<size_t>(c.res) > hdr ? static_cast<size_t>(c.res) - hdr : 0;
-        if ((o.flags & MSG_TRUNC) || o.payloadlen > have) {
-          run.corrupt++;
-        } else {
-          run.Count(b + hdr, o.payloadlen);
-        }
-      }
-      uring::BufRingAdd(&br, b, static_cast<uint32_t>(bsz), bid, returned++);  // hand the buffer back
-      return true;
-    });
-    uring::BufRingAdvance(&br, returned);
+    if (rx.Ready()) idle = run.rxLast = net::MonoNs();
+    rx.Reap(onDatagram);  // each buffer goes back to the kernel after its datagram is counted
     if (run.rxRes || run.ShouldStop(idle)) break;
   }
   run.out->receiverCpuUs = (net::ThreadCpuNs() - c0) / 1000;
 
-  // The armed multishot RECVMSG keeps writing datagrams into `pool` until its final CQE (no
-  // F_MORE); ring teardown cancels it only asynchronously. Cancel it and wait (bounded) for that
-  // CQE before `pool` is freed; if it never comes, leak the pool rather than free memory the
-  // kernel may still write.
-  if (armed) {
-    abi::io_uring_sqe* s = uring::GetSqe(ring);
-    if (s) {
-      uring::PrepCancel(s, kMultishotUserData, kMultishotCancelUserData);
-      uring::Publish(ring);
-      const int64_t deadline = uring::MonotonicMs() + static_cast<int64_t>(kDrainMaxNs / 1000000ull);
-      while (armed && uring::MonotonicMs() < deadline) {
-        r = WaitOne(ring, deadline);
-        if (r < 0 && r != -ETIME && r != -EINTR) break;
-        uring::ForEachCqe(ring, [&](const abi::io_uring_cqe& c) {
-          if (c.user_data == kMultishotUserData && !(c.flags & abi::CQE_F_MORE)) armed = false;
-          return true;
-        });
-      }
-    }
-    if (armed) (void)new std::vector<uint8_t>(std::move(pool));  // deliberately leaked, see above
-  }
+  // The armed multishot RECVMSG keeps writing datagrams into the buffers until its final CQE (no
+  // F_MORE); ring teardown cancels it only asynchronously. Cancel it and await (bounded) that CQE
+  // before the buffers go; if it never comes, rx leaks them rather than free memory the kernel
+  // may still write.
+  rx.CancelAndAwait();
 }
 
 void ReceiverThread(Run* run, int cpu) {

@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include "probes/probe_common.h"
+#include "multishot_recv.h"
 #include "ring_access.h"
 #include "syscalls.h"
 
@@ -51,24 +52,21 @@ void MultishotRecvmsg(int timeoutMs, MultishotOutput* out) {
   constexpr uint32_t kBufCount = 8;  // power of two, as the buffer ring requires
   constexpr uint32_t kBufSize = 2048;
   constexpr uint16_t kGroup = 7;
-  constexpr uint64_t kRecvUserData = 0x4d53;  // "MS"
-  constexpr uint64_t kCancelUserData = 0x4d5343;  // "MSC"
   constexpr int kPackets = 3;
   if (timeoutMs <= 0) timeoutMs = uring::kDefaultWaitTimeoutMs;
 
+  // The receiver (multishot_recv.h) owns the ring and the buffer mapping; it is declared first so
+  // that it goes last, after the sockets.
+  uring::MultishotReceiver rx;
   out->stage = "setup";
   uring::SetupOptions opts;
   opts.entries = 16;
   opts.registerMaxWorkers = false;
-  int ringFd = -1;
-  abi::io_uring_params p{};
-  MemGuard mem;
-  int r = uring::RunSetupLadder(16, opts, uring::MapStyle::Separate, nullptr, &ringFd, &p, &mem.mem);
+  int r = rx.SetupRing(16, opts, uring::MapStyle::Separate);
   if (r < 0) {
     out->res = r;
     return;
   }
-  FdGuard ringGuard(ringFd);
 
   out->stage = "socket";
   int rs = sys::Socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -94,99 +92,46 @@ void MultishotRecvmsg(int timeoutMs, MultishotOutput* out) {
   }
   FdGuard sendSock(ss);
 
-  // The provided-buffer ring: page-aligned ring memory plus the buffers it hands out. The msghdr the
-  // RECVMSG points at lives in the same mapping (after the ring's entries): that one mapping is
-  // all the request can touch, and all there is to leak when it does not end in time.
   out->stage = "register-pbuf-ring";
-  constexpr size_t kHdrOffset = 256;
-  static_assert(kBufCount * sizeof(abi::io_uring_buf) <= kHdrOffset, "the msghdr follows the ring entries");
-  static_assert(kHdrOffset + sizeof(struct msghdr) <= 4096, "ring entries and msghdr fit in one page");
-  const size_t page = static_cast<size_t>(sys::PageSize());
-  const size_t ringBytes = page;  // kBufCount * 16 bytes + the msghdr fit in one page
-  const size_t bufBytes = static_cast<size_t>(kBufCount) * kBufSize;
-  void* ringMem = nullptr;
-  r = sys::Mmap(ringBytes + bufBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, &ringMem);
-  if (r < 0) {
-    out->res = r;
-    return;
-  }
-  MapGuard unmapPbuf{ringMem, ringBytes + bufBytes};
-  uint8_t* const bufMem = static_cast<uint8_t*>(ringMem) + ringBytes;
-  uring::BufRing br;
-  uring::BufRingInit(&br, static_cast<abi::io_uring_buf*>(ringMem), kBufCount);
-  for (uint32_t i = 0; i < kBufCount; i++) {
-    uring::BufRingAdd(&br, bufMem + i * kBufSize, kBufSize, static_cast<uint16_t>(i), static_cast<uint16_t>(i));
-  }
-  uring::BufRingAdvance(&br, kBufCount);
-  abi::io_uring_buf_reg reg{};
-  reg.ring_addr = reinterpret_cast<uint64_t>(ringMem);
-  reg.ring_entries = kBufCount;
-  reg.bgid = kGroup;
-  r = sys::IoUringRegister(ringFd, abi::REGISTER_PBUF_RING, &reg, 1);
+  bool registerFailed = false;
+  r = rx.SetupBuffers(kGroup, kBufCount, kBufSize, sizeof(struct sockaddr_in), &registerFailed);
   if (r < 0) {
     out->res = r;
     return;
   }
 
-  // One multishot RECVMSG: the msghdr only tells the kernel how much room name/control need.
+  // One multishot RECVMSG, taken by the kernel.
   out->stage = "submit";
-  struct msghdr* hdr = reinterpret_cast<struct msghdr*>(static_cast<uint8_t*>(ringMem) + kHdrOffset);
-  memset(hdr, 0, sizeof(*hdr));
-  hdr->msg_namelen = sizeof(struct sockaddr_in);
-  hdr->msg_controllen = 0;
-  uring::Ring ring;
-  uring::RingAttach(&ring, ringFd, p, mem.mem);
-  {
-    abi::io_uring_sqe* sqe = uring::GetSqe(ring);
-    if (!sqe) {  // a new ring's SQ is empty
-      out->res = -EBUSY;
-      return;
-    }
-    uring::PrepRecvmsgMultishot(sqe, rs, hdr, kGroup, kRecvUserData);
-    uring::Publish(ring);
-    r = uring::Submit(ring);  // the setup ladder's rings are not SQPOLL: r is what the kernel took
-    if (r <= 0 || uring::SqUnsubmitted(ring) != 0) {
-      uring::TakeBack(ring, uring::SqHead(ring), [](const abi::io_uring_sqe&) {});
-      out->res = r < 0 ? r : -EAGAIN;
-      return;
-    }
-    out->armed = true;
+  r = rx.ArmAndSubmit(rs);
+  if (r < 0) {
+    out->res = r;
+    return;
   }
+  out->armed = true;
 
   // From here on the request is armed: every way out goes through the cancel below.
   char payloads[kPackets][48];
   bool seen[kPackets] = {false, false, false};
   int intact = 0;
-  // A CQE of the multishot request during the exchange.
-  auto onRecv = [&](const abi::io_uring_cqe& cqe) {
-    if (cqe.flags & abi::CQE_F_MORE) out->moreFlag = true;
-    if (!(cqe.flags & abi::CQE_F_MORE)) {
+  auto onRecv = [&](const uring::Datagram& d) {
+    if (d.more) out->moreFlag = true;
+    if (!d.more) {
       out->terminated = true;
-      out->finalRes = cqe.res;
+      out->finalRes = d.res;
     }
-    if (cqe.res < 0) {
-      out->res = cqe.res;
+    if (d.res < 0) {
+      out->res = d.res;
       return;
     }
     out->completions++;
-    if (!(cqe.flags & abi::CQE_F_BUFFER)) return;
+    if (!d.buffer) return;
     out->bufferFlag = true;
-    uint32_t bid = cqe.flags >> abi::CQE_BUFFER_SHIFT;
-    if (bid >= kBufCount) return;
-    // Layout: io_uring_recvmsg_out, then msg_namelen bytes of name, msg_controllen bytes of
-    // control, then the payload.
-    const uint8_t* b = bufMem + bid * kBufSize;
-    const abi::io_uring_recvmsg_out* o = reinterpret_cast<const abi::io_uring_recvmsg_out*>(b);
-    const size_t payloadOff = sizeof(*o) + hdr->msg_namelen + hdr->msg_controllen;
-    // A length past the buffer is the kernel breaking the layout: never read beyond kBufSize.
-    if (static_cast<size_t>(cqe.res) > kBufSize) return;
-    if (payloadOff + o->payloadlen > static_cast<size_t>(cqe.res)) return;
-    const uint8_t* payload = b + payloadOff;
+    if (d.status != uring::Datagram::Status::Ok) return;  // outside the pool or the buffer: not read
     for (int i = 0; i < kPackets; i++) {
       size_t n = strlen(payloads[i]);
-      if (!seen[i] && o->payloadlen == n && memcmp(payload, payloads[i], n) == 0) {
-        const struct sockaddr_in* from = reinterpret_cast<const struct sockaddr_in*>(b + sizeof(*o));
-        if (o->namelen >= sizeof(struct sockaddr_in) && from->sin_family == AF_INET) {
+      if (!seen[i] && d.payloadLen == n && memcmp(d.payload, payloads[i], n) == 0) {
+        const struct sockaddr_in* from = reinterpret_cast<const struct sockaddr_in*>(d.name);
+        if (d.nameLen >= sizeof(struct sockaddr_in) && from->sin_family == AF_INET) {
           seen[i] = true;
           intact++;
         }
@@ -209,15 +154,12 @@ void MultishotRecvmsg(int timeoutMs, MultishotOutput* out) {
     out->stage = "recv";
     const int64_t deadline = uring::MonotonicMs() + timeoutMs;
     while (out->completions < kPackets && !out->terminated) {
-      int w = uring::SubmitAndWait(ring, 1, deadline);  // -ETIME at the deadline
+      int w = rx.Wait(deadline);  // -ETIME at the deadline
       if (w < 0) {
         out->res = w;
         return;
       }
-      uring::ForEachCqe(ring, [&](const abi::io_uring_cqe& cqe) {
-        if (cqe.user_data == kRecvUserData) onRecv(cqe);
-        return true;
-      });
+      rx.Reap(onRecv);
     }
   };
   exchange();
@@ -230,64 +172,15 @@ void MultishotRecvmsg(int timeoutMs, MultishotOutput* out) {
     }
   }
 
-  // Cancel the multishot request before its buffers go, and await its final CQE (a receive in io-wq,
-  // or its -ECANCELED completion queued as task work, may still write into them after the cancel
-  // SQE went in). Bounded by kCancelWaitMs; past it the mapping is leaked on purpose.
+  // Cancel the multishot request before its buffers go and await its final CQE (bounded by
+  // kCancelWaitMs; past it rx leaks the mapping on purpose). Ended by itself: nothing to cancel.
   if (!out->terminated) {
-    uring::CancelReport& c = out->cancel;
-    const int64_t t0 = uring::MonotonicMs();
-    const int64_t cancelDeadline = t0 + uring::kCancelWaitMs;
-    c.targets = 1;
-    abi::io_uring_sqe* sqe = uring::GetSqe(ring);
-    if (!sqe) {
-      // SQ full: hand the kernel what is queued, then there is a free slot.
-      uring::SubmitAndWait(ring, 0, cancelDeadline);
-      sqe = uring::GetSqe(ring);
-    }
-    if (sqe) {
-      uring::PrepCancel(sqe, kRecvUserData, kCancelUserData);
-      uring::Publish(ring);
-      const int e = uring::Submit(ring);
-      if (e >= 0 && (ring.sqpoll() || uring::SqUnsubmitted(ring) == 0)) {
-        c.cancelsSubmitted = 1;
-      } else {
-        uring::TakeBack(ring, uring::SqHead(ring), [](const abi::io_uring_sqe&) {});
-        c.cancelsFailed = 1;
-      }
-    } else {
-      c.cancelsFailed = 1;
-    }
-    // Reap (other CQEs included) until the request's final CQE and the cancel's own, or the bound.
-    auto reap = [&]() {
-      uring::ForEachCqe(ring, [&](const abi::io_uring_cqe& cqe) {
-        if (cqe.user_data == kRecvUserData && !(cqe.flags & abi::CQE_F_MORE)) {
-          out->terminated = true;
-          out->finalRes = cqe.res;
-        } else if (cqe.user_data == kCancelUserData) {
-          c.cancelCqes++;
-        }
-        return true;
-      });
-    };
-    for (;;) {
-      reap();
-      if (out->terminated && c.cancelCqes >= c.cancelsSubmitted) break;
-      if (uring::SubmitAndWait(ring, 1, cancelDeadline) < 0) {  // -ETIME: the bound passed
-        reap();
-        break;
-      }
-    }
-    c.awaited = out->terminated ? 1 : 0;
-    c.outstanding = c.targets - c.awaited;
-    c.leaked = c.outstanding > 0;
-    c.freed = !c.leaked;
-    c.elapsedMs = uring::MonotonicMs() - t0;
-    uring::RecordCancel(c);
+    out->cancel = rx.CancelAndAwait();
+    out->terminated = rx.terminated();
+    if (rx.terminated()) out->finalRes = rx.finalRes();
   } else {
     out->cancel.freed = true;
   }
-  // The kernel may still write into the buffers (and read the msghdr): leave them mapped for good.
-  if (out->cancel.leaked) unmapPbuf.p = nullptr;
 }
 
 }  // namespace probe
