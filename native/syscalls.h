@@ -231,7 +231,14 @@ inline ssize_t Read(int fd, void* buf, size_t len) {
 
 // fstat (glibc 2.33+ makes it newfstatat(fd, "", AT_EMPTY_PATH); the breadcrumb names that one).
 inline int Fstat(int fd, struct stat* st) {
-#if defined(SYS_newfstatat) && defined(__GLIBC_PREREQ) && __GLIBC_PREREQ(2, 33)
+// (__GLIBC_PREREQ is glibc's: on musl it is not defined, and an undefined function-like macro in
+// an #if is an error even behind &&, hence the separate macro.)
+#if defined(__GLIBC_PREREQ)
+#if __GLIBC_PREREQ(2, 33)
+#define URING_FSTAT_IS_NEWFSTATAT 1
+#endif
+#endif
+#if defined(SYS_newfstatat) && defined(URING_FSTAT_IS_NEWFSTATAT)
   breadcrumb::Note(SYS_newfstatat);
 #elif defined(SYS_fstat)
   breadcrumb::Note(SYS_fstat);
