@@ -15,6 +15,7 @@
 #include "abi.h"
 #include "napi_util.h"
 #include "ring.h"
+#include "ring_access.h"
 #include "ring_geometry.h"
 #include "syscalls.h"
 
@@ -414,10 +415,117 @@ Napi::Value GeometryCheckScenario(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// ---------------------------------------------------------------------------
+// Test-only: waitExactScenario (issue 12, point 3): the ring-access layer's SubmitAndWait against
+// the raw bounded enter, on a plain 8-entry ring (CQ 16) over a UDP socket with no data.
+//   mode 'waitnr': a NOP (completes at once) and a RECVMSG (never completes) are published, then a
+//     wait for 2 CQEs bounded by timeoutMs. `raw` = EnterBounded alone (what callers had before the
+//     layer): with forcePoll its poll() wakes on the NOP's CQE and it returns the submit count
+//     with 1 CQE ready; `layer` = SubmitAndWait: -ETIME, since the second CQE never came.
+//   mode 'clamp': 16 NOPs (as many as the CQ holds) and a wait for 100 CQEs: SubmitAndWait clamps
+//     the count to the CQ size and returns 16 (a kernel that does not clamp would wait until the
+//     deadline and say -ETIME).
+// The RECVMSG's msghdr and buffer are static: the ring's teardown cancels it after we return.
+// ---------------------------------------------------------------------------
+Napi::Value WaitExactScenario(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t timeoutMs = 200;
+  bool forcePoll = false;
+  std::string mode = "waitnr";
+  napiu::Reader opt = napiu::Reader::Args(info, "waitExactScenario", false);
+  opt.Uint("timeoutMs", &timeoutMs, 1, 10000);
+  opt.Bool("forcePoll", &forcePoll);
+  opt.OneOf("mode", {"waitnr", "clamp"}, &mode);
+  if (!opt.ok()) return opt.Throw();
+  Napi::Object out = Napi::Object::New(env);
+  auto fail = [&](const char* stage, int res) {
+    out.Set("stage", stage);
+    out.Set("res", res);
+    return out;
+  };
+  int sock = sys::Socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) return fail("socket", sock);
+  struct sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int r = sys::Bind(sock, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr));
+  if (r < 0) {
+    sys::Close(sock);
+    return fail("bind", r);
+  }
+  // One run: a fresh ring, the SQEs of the mode, one wait (raw or through the layer).
+  auto run = [&](bool layer, int* waitRes, uint32_t* ready) -> int {
+    uring::SetupOptions so;
+    so.registerMaxWorkers = false;
+    abi::io_uring_params p{};
+    uring::RingMemory mem;
+    int fd = -1;
+    int e = uring::RunSetupLadder(8, so, uring::MapStyle::Separate, nullptr, &fd, &p, &mem);
+    if (e < 0) return e;
+    uring::Ring ring;
+    uring::RingAttach(&ring, fd, p, mem, forcePoll);
+    static char buf[64];
+    static struct iovec iov;
+    static struct msghdr msg;
+    uint32_t n = 0, want = 2;
+    if (mode == "waitnr") {
+      uring::PrepNop(uring::GetSqe(ring), 1);
+      iov = {buf, sizeof(buf)};
+      msg = {};
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      uring::PrepRecvmsg(uring::GetSqe(ring), sock, &msg, 0, 2);
+      n = 2;
+    } else {
+      const uint32_t cq = *ring.mem.cqRingEntries;
+      // The SQ holds 8: submit in rounds without waiting, then wait for far more than the CQ holds.
+      while (n < cq) {
+        abi::io_uring_sqe* sqe = uring::GetSqe(ring);
+        if (!sqe) {
+          uring::Publish(ring);
+          if (uring::Submit(ring) < 0) break;
+          continue;
+        }
+        uring::PrepNop(sqe, ++n);
+      }
+      want = 100;
+    }
+    uring::Publish(ring);
+    if (layer) {
+      *waitRes = uring::SubmitAndWait(ring, want, uring::MonotonicMs() + timeoutMs);
+    } else {
+      *waitRes = uring::EnterBounded(fd, p.features, p.flags, uring::SqUnsubmitted(ring), want,
+                                     static_cast<int>(timeoutMs), forcePoll, mem.sqFlags);
+    }
+    *ready = uring::CqReady(ring);
+    uring::UnmapRings(&mem);
+    sys::Close(fd);
+    return 0;
+  };
+  int rawRes = 0, layerRes = 0;
+  uint32_t rawReady = 0, layerReady = 0;
+  r = run(false, &rawRes, &rawReady);
+  if (r == 0) r = run(true, &layerRes, &layerReady);
+  sys::Close(sock);
+  if (r < 0) return fail("ring", r);
+  out.Set("stage", "done");
+  out.Set("res", 0);
+  Napi::Object raw = Napi::Object::New(env);
+  raw.Set("res", rawRes);
+  raw.Set("ready", rawReady);
+  Napi::Object lay = Napi::Object::New(env);
+  lay.Set("res", layerRes);
+  lay.Set("ready", layerReady);
+  out.Set("raw", raw);
+  out.Set("layer", lay);
+  return out;
+}
+
 }  // namespace
 
 void RegisterTestScenarios(Napi::Env env, Napi::Object exports) {
   exports.Set("ringFaultScenario", Napi::Function::New(env, RingFaultScenario, "ringFaultScenario"));
   exports.Set("cancelAwaitScenario", Napi::Function::New(env, CancelAwaitScenario, "cancelAwaitScenario"));
   exports.Set("geometryCheckScenario", Napi::Function::New(env, GeometryCheckScenario, "geometryCheckScenario"));
+  exports.Set("waitExactScenario", Napi::Function::New(env, WaitExactScenario, "waitExactScenario"));
 }

@@ -158,7 +158,7 @@ step() { # NAME COMMAND... (its output is shown and kept in build-sanitize/steps
 step "node --test native probes bench native-hygiene and the ring-fault tests" \
   node --test --test-concurrency=1 dist/test/native.test.js dist/test/probes.test.js dist/test/bench.test.js dist/test/native-hygiene.test.js \
     dist/test/ring-faults.test.js dist/test/enter-returns-early.test.js dist/test/cancel-await.test.js \
-    dist/test/sqpoll-wakeup.test.js dist/test/multishot-cancel.test.js dist/test/ring-geometry.test.js
+    dist/test/sqpoll-wakeup.test.js dist/test/multishot-cancel.test.js dist/test/ring-geometry.test.js dist/test/wait-exact.test.js
 # check exits 0..2 by verdict; anything else (a crash, an internal error) fails
 check_out="$out/check.json"
 step "uring-probe check" sh -c 'node dist/bin/uring-probe.js check --format json >"$1"; rc=$?; [ $rc -le 2 ] || exit $rc' _ "$check_out"
