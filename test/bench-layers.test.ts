@@ -7,18 +7,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './helpers/paths.js';
+import { codeOnly } from './helpers/cpp-source.js';
 import { missingCommand, skipReason } from './helpers/require.js';
 
 const BENCH_DIR = join(ROOT, 'native', 'bench');
 const ADDON = join(ROOT, 'build', 'Release', 'uring_probe.node');
 const ENOBUFS = -105;
 
-/** C++ source without // and block comments (string literals kept: none of ours holds the words). */
-function code(path: string): string {
-  return readFileSync(path, 'utf8')
-    .replace(/\/\*[\s\S]*?\*\//g, '')
-    .replace(/\/\/[^\n]*/g, '');
-}
+/** C++ source without comments, literals and preprocessor lines (helpers/cpp-source.ts). */
+const code = (path: string): string => codeOnly(readFileSync(path, 'utf8'));
 
 /** Lines of `text` matching `re`, numbered, for the assertion message. */
 function hits(text: string, re: RegExp): string[] {

@@ -6,33 +6,16 @@
 // has buffers, none of them corrupt.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { benchEngine } from '../src/bench/engine.js';
 import { ROOT } from './helpers/paths.js';
+import { codeOnly, sources } from './helpers/cpp-source.js';
 import { requireBenchMode } from './helpers/require.js';
 
 const NATIVE_DIR = join(ROOT, 'native');
 /** The one home of the multishot receive, the ring-access layer (the helpers) and abi.h (the constants). */
 const ALLOWED = new Set(['native/multishot_recv.cc', 'native/multishot_recv.h', 'native/ring_access.h', 'native/abi.h']);
-
-function sources(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...sources(path));
-    else if (/\.(cc|h)$/.test(entry.name)) out.push(path);
-  }
-  return out.sort();
-}
-
-/** C++ source without comments and string literals (line numbers kept). */
-function code(src: string): string {
-  return src
-    .replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, ' '))
-    .replace(/\/\/[^\n]*/g, '')
-    .replace(/"(?:[^"\\\n]|\\.)*"/g, '""');
-}
 
 describe('multishot RECVMSG over a provided-buffer ring lives in native/multishot_recv.cc only', () => {
   it('no other native file arms it, registers or fills a buffer ring, or parses io_uring_recvmsg_out', () => {
@@ -41,7 +24,7 @@ describe('multishot RECVMSG over a provided-buffer ring lives in native/multisho
     for (const file of sources(NATIVE_DIR)) {
       const rel = relative(ROOT, file);
       if (ALLOWED.has(rel)) continue;
-      code(readFileSync(file, 'utf8'))
+      codeOnly(readFileSync(file, 'utf8'))
         .split('\n')
         .forEach((line, i) => {
           if (pattern.test(line)) hits.push(`${rel}:${i + 1}: ${line.trim()}`);
